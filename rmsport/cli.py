@@ -1,0 +1,282 @@
+"""The ``rmsport`` command line.
+
+Contract (README "Command line"): diffs and machine output on stdout, human
+messages on stderr; exit 0 nothing to do / success, 1 something to rewrite (check)
+or an error finding, 2 usage error, 123 a file could not be read or parsed.
+
+Only click and the standard library are imported at start-up; libcst, numpy and
+rich come in when a command needs them, so ``--help`` and ``--version`` are fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import OUTPUT_FORMATS, click_callback
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
+
+
+def _stderr_console(quiet: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+
+
+def _common_options(func):
+    decorators = [
+        click.argument(
+            "paths",
+            nargs=-1,
+            type=click.Path(exists=True, allow_dash=True, path_type=Path),
+            is_eager=True,
+            callback=click_callback,
+        ),
+        click.option("--to", type=click.Choice(["mindspore", "torch"]), default="mindspore", show_default=True,
+                     help="Framework to convert to."),
+        click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True,
+                     help="With --to mindspore: nn.RMSProp, or mindspore.experimental.optim.RMSprop "
+                          "(torch's names and math)."),
+        click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True,
+                     help="literal keeps the value; matched writes eps**2 going to nn.RMSProp "
+                          "(sqrt(epsilon) coming back) to keep the denominator's floor."),
+        click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of writing files."),
+        click.option("--verify", is_flag=True,
+                     help="Simulate each rewritten call against the original (numpy reference) and report a verdict."),
+        click.option("--output-format", type=click.Choice(list(OUTPUT_FORMATS)), default="text", show_default=True,
+                     help="text (stderr), or json/github/sarif on stdout."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary; findings only."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                     help="Worker processes (default: all cores)."),
+        click.option("--exclude", multiple=True,
+                     help="Gitignore-style glob to skip; replaces the defaults. Repeatable."),
+        click.option("--extend-exclude", multiple=True, help="Gitignore-style glob to skip, added to the defaults."),
+        click.option("--force-exclude", is_flag=True, help="Apply excludes to paths given explicitly too (pre-commit)."),
+        click.option("--no-gitignore", "no_gitignore", is_flag=True, help="Do not honour .gitignore files."),
+        click.option("--stdin-filename", default=None, help="Name to report for '-' (stdin)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rmsport", message="%(prog)s %(version)s")
+def main() -> None:
+    """Port RMSProp optimizer code between PyTorch and MindSpore.
+
+    \b
+      rmsport convert train.py              rewrite torch.optim.RMSprop -> mindspore.nn.RMSProp
+      rmsport convert --to torch train.py   and back
+      rmsport check --diff src/             CI: exit 1 when something would be rewritten
+      rmsport compare "torch.optim.RMSprop(p, lr=0.01)"   trajectories side by side
+    """
+
+
+@main.command()
+@_common_options
+def convert(**kwargs: Any) -> None:
+    """Rewrite files in place ('-': stdin to stdout)."""
+    sys.exit(_run("convert", **kwargs))
+
+
+@main.command()
+@_common_options
+def check(**kwargs: Any) -> None:
+    """Report what convert would do; never writes. Exit 1 when something would change."""
+    sys.exit(_run("check", **kwargs))
+
+
+def _run(
+    mode: str,
+    *,
+    paths: tuple[Path, ...],
+    to: str,
+    target: str,
+    eps_mapping: str,
+    show_diff: bool,
+    verify: bool,
+    output_format: str,
+    quiet: bool,
+    jobs: int | None,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: bool,
+    no_gitignore: bool,
+    stdin_filename: str | None,
+) -> int:
+    from .convert import Options
+    from .runner import FileResult, Job, process_stdin, run_files
+
+    if target == "experimental" and to != "mindspore":
+        raise click.UsageError("--target experimental only applies with --to mindspore")
+    quiet = quiet or bool(os.environ.get("RMSPORT_QUIET"))
+    console = _stderr_console(quiet=False)
+    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify)
+    job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options)
+
+    results: list[FileResult] = []
+    findings = []
+    stdout = click.get_text_stream("stdout")
+
+    def collect(result: FileResult) -> None:
+        # Keep only what the summary and exit code need; findings are printed
+        # as they come for text output, so memory stays flat on big trees.
+        results.append(FileResult(result.path, [], result.changed, result.written, "", result.failed))
+        if result.diff:
+            stdout.write(result.diff)
+            stdout.flush()
+        if output_format == "text":
+            from .formats import print_text
+
+            print_text(console, result.findings)
+            findings.extend(f for f in result.findings if f.severity == "error")
+        else:
+            findings.extend(result.findings)
+
+    if not paths:
+        if not quiet:
+            console.print("No paths given; nothing to do. (Use '-' for stdin.)")
+        return EXIT_OK
+
+    file_paths = [p for p in paths if str(p) != "-"]
+    if len(file_paths) != len(paths):
+        data = click.get_binary_stream("stdin").read()
+        result = process_stdin(data, job, stdin_filename or "-")
+        collect(result)
+        if mode == "convert" and not show_diff and result.output is not None:
+            stdout.write(result.output)
+            stdout.flush()
+
+    if file_paths:
+        from .discovery import Skipped, iter_source_files
+
+        skipped: list[Skipped] = []
+        files = iter_source_files(
+            file_paths,
+            exclude=list(exclude) or None,
+            extend_exclude=list(extend_exclude) or None,
+            force_exclude=force_exclude,
+            respect_gitignore=not no_gitignore,
+            errors=skipped,
+        )
+        from .progress import progress_for
+
+        with progress_for(console, enabled=not quiet) as progress:
+            run_files(
+                ((p, str(p)) for p in files),
+                job,
+                jobs=jobs,
+                on_result=lambda r: (collect(r), progress.advance()),
+                on_total=progress.total,
+            )
+        for item in skipped:
+            collect(_skipped_result(str(item.path), item.reason))
+
+    _emit_machine_output(output_format, findings, stdout)
+    failed = any(r.failed for r in results)
+    changed = [r for r in results if r.changed]
+    errors = any(f.severity == "error" for f in findings)
+    if not quiet:
+        _summary(console, mode, results, changed, show_diff)
+    if failed:
+        return EXIT_FILE_ERROR
+    if errors:
+        return EXIT_FOUND
+    if mode == "check" and changed:
+        return EXIT_FOUND
+    return EXIT_OK
+
+
+def _skipped_result(path: str, reason: str):
+    from .findings import Finding
+    from .runner import FileResult
+
+    return FileResult(path, [Finding(path, 1, 1, 1, 1, "RMS001", f"cannot read: {reason}")], failed=True)
+
+
+def _emit_machine_output(output_format: str, findings, stdout) -> None:
+    if output_format == "text":
+        return
+    from .formats import format_github, format_json, format_sarif
+
+    if output_format == "json":
+        text = format_json(findings)
+    elif output_format == "github":
+        text = format_github(findings)
+    else:
+        text = format_sarif(findings, tool_version=__version__)
+    if text:
+        stdout.write(text if text.endswith("\n") else text + "\n")
+        stdout.flush()
+
+
+def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
+    failed = sum(1 for r in results if r.failed)
+    n_changed = len(changed)
+    unchanged = len(results) - n_changed - failed
+    if mode == "convert" and not show_diff:
+        verb = "converted"
+    else:
+        verb = "would be converted"
+    parts = [f"{n_changed} file{'s' if n_changed != 1 else ''} {verb}"]
+    if unchanged:
+        parts.append(f"{unchanged} left unchanged")
+    if failed:
+        parts.append(f"{failed} could not be read or parsed")
+    console.print(", ".join(parts) + ".")
+
+
+@main.command()
+@click.argument("call")
+@click.option("--to", type=click.Choice(["mindspore", "torch"]), default=None,
+              help="Framework to convert to (default: the other one).")
+@click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True)
+@click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True)
+@click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
+@click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
+def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: Path | None) -> None:
+    """Show one call's trajectory next to its rewrite's.
+
+    CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
+    """
+    from .convert import Options
+    from .single_call import CallError, plan_single_call
+
+    console = _stderr_console()
+    try:
+        planned = plan_single_call(call, Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping),
+                                   to_given=to is not None)
+    except CallError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(EXIT_USAGE)
+    from rich.console import Console
+
+    from .compare import render_comparison, write_plot
+
+    out = Console(highlight=False)
+    out.print(f"[bold]source[/bold]   {planned.source_text}")
+    out.print(f"[bold]rewrite[/bold]  {planned.rewritten_text}")
+    for finding in planned.findings:
+        if finding.code not in ("RMS101",):
+            out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
+    extra = {"steps": steps} if steps else {}
+    render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+    if plot is not None:
+        try:
+            write_plot(plot, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+        except RuntimeError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            sys.exit(EXIT_USAGE)
+        console.print(f"wrote {plot}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,151 @@
+"""Read ``[tool.rmsport]`` from pyproject.toml, the way black and ruff do.
+
+The file used is the nearest ``pyproject.toml`` that has a ``[tool.rmsport]``
+table, walking up from the common folder of the paths given (the current
+folder for stdin).  Like ruff, a pyproject.toml *without* the table does not
+stop the search, so a sub-package's own pyproject does not hide the repository's
+settings.  Keys may be spelled with dashes or underscores; they come back under
+the click parameter names (:data:`KEYS`).  Anything unknown or mistyped raises
+:class:`ConfigError` with a one-line message naming the file and the key.
+
+The command line wins over the file because the dict becomes click's
+``default_map``: click only consults it for options the user did not type.  The
+paths must be known first, so load it from an *eager* callback on the PATHS
+argument (black does the same); eager parameters are processed before every
+other option, whose defaults are then looked up in the map::
+
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True,
+                    path_type=Path), is_eager=True, callback=config.click_callback)
+    # click_callback does, in effect:
+    #     values, pyproject = load_config([p for p in paths if str(p) != "-"])
+    #     ctx.default_map = {**(ctx.default_map or {}), **values}
+
+A ``--config FILE`` option can use :func:`read_config_file` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+OUTPUT_FORMATS = ("text", "json", "github", "sarif")
+
+# click parameter name -> allowed values (a tuple of choices) or a type.
+KEYS: dict[str, tuple[str, ...] | type] = {
+    "to": ("mindspore", "torch"),
+    "target": ("nn", "experimental"),
+    "eps_mapping": ("literal", "matched"),
+    "output_format": OUTPUT_FORMATS,
+    "exclude": list,
+    "extend_exclude": list,
+    "force_exclude": bool,
+    "verify": bool,
+    "quiet": bool,
+    "jobs": int,
+}
+
+
+class ConfigError(Exception):
+    """A pyproject.toml that cannot be used; ``str()`` is the one-line message."""
+
+
+def find_pyproject(paths: list[Path]) -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.rmsport]`` table, or None."""
+    start = _common_folder(paths)
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "rmsport" in _load_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def load_config(paths: list[Path]) -> tuple[dict[str, Any], Path | None]:
+    """Settings for a run over ``paths`` (empty for stdin), and the file they came from."""
+    pyproject = find_pyproject(paths)
+    if pyproject is None:
+        return {}, None
+    return read_config_file(pyproject), pyproject
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The validated ``[tool.rmsport]`` table of one file (``{}`` when absent)."""
+    table = _load_toml(path).get("tool", {}).get("rmsport", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.rmsport] must be a table")
+    return validate(table, source=str(path))
+
+
+def validate(table: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """Normalise key spellings and check every value; see :data:`KEYS`."""
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        where = f"{source}: [tool.rmsport] {raw_key}"
+        if key not in KEYS:
+            known = ", ".join(sorted(k.replace("_", "-") for k in KEYS))
+            raise ConfigError(f"{where}: unknown key (known keys: {known})")
+        if key in values:
+            raise ConfigError(f"{where}: given twice (with '-' and with '_')")
+        values[key] = _check(key, value, where)
+    return values
+
+
+def _check(key: str, value: Any, where: str) -> Any:
+    expected = KEYS[key]
+    if isinstance(expected, tuple):
+        if not isinstance(value, str) or value not in expected:
+            choices = ", ".join(repr(choice) for choice in expected)
+            raise ConfigError(f"{where}: {value!r} is not one of {choices}")
+        return value
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: must be true or false, not {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: must be a whole number >= 1, not {value!r}")
+        return value
+    # exclude lists: gitignore-style globs; a single string is accepted as one glob
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: must be a list of glob strings, not {value!r}")
+    return list(value)
+
+
+def click_callback(ctx: Any, param: Any, value: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Eager callback for the PATHS argument: install the config as ``default_map``."""
+    import click
+
+    paths = [Path(p) for p in value if str(p) != "-"]
+    try:
+        values, _ = load_config(paths)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    if values:
+        ctx.default_map = {**(ctx.default_map or {}), **values}
+    return value
+
+
+def _common_folder(paths: list[Path]) -> Path:
+    if not paths:
+        return Path(os.getcwd())
+    common = Path(os.path.commonpath([os.path.abspath(p) for p in paths]))
+    return common if common.is_dir() else common.parent
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None

@@ -1,0 +1,278 @@
+"""Convert the RMSProp calls of one module's source text: the public core.
+
+How the work is split, and why (measured, see README "Performance"):
+
+1. a byte-level test (``might_contain_calls``) skips files that cannot matter;
+2. ``ast.parse`` + one scope walk (``analysis.py``) find the calls by binding;
+3. only the source text of each rewritten call, and of each import statement we
+   change, goes through libcst (``rewrite.py``, ``imports.py``), and the results
+   are spliced back by offset, so every other byte of the file is untouched by
+   construction.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .analysis import LineIndex, Reference, analyse
+from .apis import APIS, CLASS_NAMES, DIRECTIONS, MISSPELLED
+from .findings import CODES, Finding
+from .imports import Edit, plan_imports
+from .rewrite import CallPlan, CannotRewrite, build_call, plan_call
+
+TO_CHOICES = ("mindspore", "torch")
+TARGET_CHOICES = ("nn", "experimental")
+EPS_CHOICES = ("literal", "matched")
+
+_PREFILTER = tuple(name.encode() for name in sorted(CLASS_NAMES))
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class Options:
+    to: str = "mindspore"
+    target: str = "nn"
+    eps_mapping: str = "literal"
+    verify: bool = False
+
+
+@dataclass
+class Conversion:
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    changed: bool = False
+
+
+class ParseError(Exception):
+    """The text is not Python that this interpreter can parse."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def might_contain_calls(data: bytes | str) -> bool:
+    """Cheap byte-level test: can this file hold an RMSProp reference at all?"""
+    if isinstance(data, str):
+        return any(name.decode() in data for name in _PREFILTER)
+    return any(name in data for name in _PREFILTER)
+
+
+def parse(source: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        reason = exc.msg or "invalid syntax"
+        return _raise(f"cannot parse: {reason} (line {line})", line, exc.offset or 1)
+    except (RecursionError, MemoryError):
+        return _raise("cannot parse: expression nested too deeply for the Python parser", 1, 1)
+    except ValueError as exc:  # e.g. source code string cannot contain null bytes
+        return _raise(f"cannot parse: {exc}", 1, 1)
+
+
+def _raise(message: str, line: int, column: int) -> ast.Module:
+    raise ParseError(message, line, column)
+
+
+def convert_source(source: str, options: Options | None = None, *, path: str = "<stdin>") -> Conversion:
+    """Rewrite the RMSProp calls in ``source`` as ``options`` say.
+
+    Returns the new text (identical when nothing changed) and the findings.
+    Raises ``ParseError`` when ``source`` is not parsable Python.
+    """
+    options = options or Options()
+    if not might_contain_calls(source):
+        return Conversion(source)
+    tree = parse(source)
+    try:
+        analysis = analyse(tree)
+    except RecursionError:
+        raise ParseError("cannot analyse: expression nested too deeply", 1, 1) from None
+    if not analysis.references:
+        return Conversion(source)
+    return _Converter(source, options, path, analysis).run()
+
+
+class _Converter:
+    def __init__(self, source: str, options: Options, path: str, analysis) -> None:
+        self.source = source
+        self.options = options
+        self.path = path
+        self.analysis = analysis
+        self.index = LineIndex(source)
+        match = _NEWLINE.search(source)
+        self.newline = match.group() if match else "\n"
+        self.findings: list[Finding] = []
+        self.direction = DIRECTIONS[(options.to, options.target)]
+        self.target_apis = set(self.direction.values()) | {
+            APIS["mindspore.nn.RMSProp"].qualname if options.target == "nn" else "mindspore.experimental.optim.RMSprop"
+        } if options.to == "mindspore" else {"torch.optim.RMSprop"}
+
+    # -- findings ----------------------------------------------------------
+    def add(self, code: str, message: str, node: ast.AST, severity: str | None = None, **extra) -> Finding:
+        start, end = self.index.span(node)
+        line, column = self.index.position(start)
+        end_line, end_column = self.index.position(end)
+        finding = Finding(self.path, line, column, end_line, end_column, code, message, severity or "", **extra)
+        self.findings.append(finding)
+        return finding
+
+    # -- the pass ------------------------------------------------------------
+    def run(self) -> Conversion:
+        pending: list[tuple[Reference, CallPlan]] = []
+        for ref in self.analysis.references:
+            dst = self.direction.get(ref.api.qualname)
+            misspelled = ref.spelled in MISSPELLED
+            if dst is None:
+                # Not a source of this direction; a misspelled target class is
+                # still fixed, since it cannot run as written.
+                if misspelled and ref.api.qualname in self.target_apis:
+                    dst = ref.api.qualname
+                else:
+                    continue
+            if misspelled:
+                self.add(
+                    "RMS102",
+                    f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}",
+                    ref.node,
+                )
+            if ref.call is None:
+                self.add(
+                    "RMS103",
+                    f"{ref.spelled} is referenced but not called here, so its arguments are passed elsewhere; "
+                    "not rewritten: convert the place that passes them by hand",
+                    ref.node,
+                )
+                continue
+            plan = plan_call(
+                ref.call,
+                ref.api,
+                APIS[dst],
+                eps_mapping=self.options.eps_mapping,
+                qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+            )
+            for code, message, node, severity in plan.reports:
+                if plan.blocked and CODES[code][0] != "error":
+                    continue  # the call stays as it is: only say why
+                self.add(code, message, node if node is not None else ref.call, severity)
+            if not plan.blocked:
+                pending.append((ref, plan))
+
+        # Calls nested inside another rewritten call's text would be edited twice.
+        spans: list[tuple[int, int]] = []
+        accepted: list[tuple[Reference, CallPlan, int, int]] = []
+        for ref, plan in pending:
+            assert ref.call is not None
+            start, end = self.index.span(ref.call)
+            if any(s <= start and end <= e or start <= s and e <= end for s, e in spans):
+                self.add("RMS002", "RMSProp call nested inside another one; convert it in a second run", ref.call)
+                continue
+            spans.append((start, end))
+            accepted.append((ref, plan, start, end))
+        if not accepted:
+            return Conversion(self.source, self.findings, False)
+
+        imports = plan_imports(
+            self.analysis,
+            self.index,
+            [(ref, plan.dst.qualname) for ref, plan, _, _ in accepted],
+            self.newline,
+        )
+        edits: list[Edit] = list(imports.edits)
+        config = cst.PartialParserConfig(default_newline=self.newline)
+        module = cst.Module([], default_newline=self.newline)
+        for ref, plan, start, end in accepted:
+            text = self.source[start:end]
+            try:
+                node = cst.parse_expression(text, config=config)
+                if not isinstance(node, cst.Call):
+                    raise CannotRewrite("the call's text is not a plain call")
+                func = cst.parse_expression(imports.spellings[plan.dst.qualname])
+                new = build_call(node, plan, func)
+            except CannotRewrite as exc:
+                self.add("RMS002", f"call left unchanged: {exc}", ref.call)
+                return self._abandon()
+            except cst.ParserSyntaxError as exc:
+                self.add("RMS002", f"call left unchanged: libcst cannot parse it ({exc.message})", ref.call)
+                return self._abandon()
+            edits.append(Edit(start, end, module.code_for_node(new)))
+            verification = None
+            if self.options.verify:
+                verification = self._verify(plan)
+            self.add(
+                "RMS101",
+                f"{ref.spelled} -> {plan.dst.qualname}" + (" (spelling fixed)" if plan.spelling_only else ""),
+                ref.call,
+            )
+            if verification is not None:
+                self.findings.append(verification_finding(self, ref, plan, verification))
+
+        new_source = _apply(self.source, edits)
+        try:
+            ast.parse(new_source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # pragma: no cover - a bug guard
+            self.findings = [f for f in self.findings if f.code != "RMS101"]
+            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged", self.analysis.tree.body[0])
+            return Conversion(self.source, self.findings, False)
+        self.findings.sort(key=lambda f: (f.line, f.column, f.code))
+        return Conversion(new_source, self.findings, new_source != self.source)
+
+    def _abandon(self) -> Conversion:
+        """Leave the whole file as it was: a half-converted file is worse than none."""
+        self.findings = [f for f in self.findings if f.code != "RMS101"]
+        self.findings.sort(key=lambda f: (f.line, f.column, f.code))
+        return Conversion(self.source, self.findings, False)
+
+    def _verify(self, plan: CallPlan) -> dict:
+        from .verify import unverifiable, verify
+
+        if plan.spelling_only:
+            return None  # type: ignore[return-value]
+        if not plan.all_literal:
+            return unverifiable()
+        return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))
+
+
+def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, result: dict) -> Finding:
+    verdict = result["verdict"]
+    if verdict == "equivalent":
+        message = f"verified equivalent to {plan.src.qualname} over {result['steps']} steps"
+        severity = "info"
+    elif verdict == "unverifiable":
+        message = "unverifiable: an argument is not a literal (or params are grouped)"
+        severity = "info"
+    else:
+        message = (
+            f"{verdict}: max abs diff {result['max_abs_diff']:.3g}, max rel diff {result['max_rel_diff']:.3g}"
+            + (f", first divergent step {result['first_divergent_step']}" if result["first_divergent_step"] is not None else "")
+            + f" over {result['steps']} steps"
+        )
+        if plan.dst.qualname == "mindspore.nn.RMSProp":
+            message += "; --target experimental (mindspore.experimental.optim.RMSprop) verifies equivalent"
+        severity = "warning"
+    assert ref.call is not None
+    start, end = conv.index.span(ref.call)
+    line, column = conv.index.position(start)
+    end_line, end_column = conv.index.position(end)
+    return Finding(conv.path, line, column, end_line, end_column, "RMS401", message, severity, verification=result)
+
+
+def _apply(source: str, edits: list[Edit]) -> str:
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    out = []
+    pos = 0
+    for edit in edits:
+        if edit.start < pos:  # pragma: no cover - guarded by the nesting check
+            raise RuntimeError("overlapping edits")
+        out.append(source[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(source[pos:])
+    return "".join(out)

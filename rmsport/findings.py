@@ -1,0 +1,77 @@
+"""Findings: what rmsport reports about a file, and the table of stable codes.
+
+The codes are a public contract (JSON/SARIF output, README table, tests); add new
+ones, never renumber.  Each code has one default severity; a few findings pick a
+different one at run time (for example a verification verdict), which is why the
+severity lives on the finding and not only here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+# code -> (default severity, short title).  The README table is generated from
+# this mapping by tests/test_docs.py, so the two cannot drift apart.
+CODES: dict[str, tuple[str, str]] = {
+    "RMS001": (ERROR, "file could not be read, decoded or parsed"),
+    "RMS002": (ERROR, "internal error while converting a call; the call is left unchanged"),
+    "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
+    "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
+    "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
+    "RMS201": (INFO, "default drift: an omitted argument is pinned to the source default"),
+    "RMS202": (INFO, "argument with no counterpart that changes no math; dropped"),
+    "RMS203": (INFO, "int literal written as a float to pass MindSpore's type check"),
+    "RMS204": (WARNING, "non-literal value where MindSpore requires a Python float; not checkable"),
+    "RMS205": (ERROR, "epsilon must be > 0 in MindSpore; call left unchanged"),
+    "RMS206": (ERROR, "maximize=True has no counterpart in mindspore.nn.RMSProp; call left unchanged"),
+    "RMS207": (ERROR, "param group uses a key the target API lacks; call left unchanged"),
+    "RMS208": (ERROR, "learning-rate list, Tensor or schedule has no torch constructor spelling; call left unchanged"),
+    "RMS209": (ERROR, "*args or **kwargs splat whose contents cannot be seen; call left unchanged"),
+    "RMS210": (WARNING, "loss_scale dropped going to torch; use torch.amp.GradScaler"),
+    "RMS211": (WARNING, "non-literal learning rate going to torch; it must be a float or a Tensor"),
+    "RMS212": (INFO, "params idiom rewritten (model.parameters() <-> net.trainable_params())"),
+    "RMS213": (INFO, "epsilon mapped to keep the denominator's floor (--eps-mapping matched)"),
+    "RMS214": (ERROR, "unknown keyword or too many positional arguments for the source API; call left unchanged"),
+    "RMS301": (WARNING, "semantic drift: square average starts at 1 in mindspore.nn.RMSProp, 0 in torch"),
+    "RMS302": (WARNING, "semantic drift: epsilon inside the square root in mindspore.nn.RMSProp, outside in torch"),
+    "RMS303": (WARNING, "semantic drift: mindspore.nn.RMSProp applies the learning rate inside the momentum buffer"),
+    "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
+    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field)"),
+}
+
+
+@dataclass
+class Finding:
+    """One reported fact about a place in a file.
+
+    Lines and columns are 1-based; columns count characters (not bytes) and
+    ``end_column`` points just past the last character, like ruff's JSON.
+    """
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    message: str
+    severity: str = ""
+    cell: int | None = None  # notebook cell index (0-based), when the file is a notebook
+    verification: dict[str, Any] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            self.severity = CODES[self.code][0]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["cell"] is None:
+            del data["cell"]
+        if data["verification"] is None:
+            del data["verification"]
+        return data

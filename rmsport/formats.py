@@ -1,0 +1,196 @@
+"""Output formats for findings: text (rich), JSON, GitHub workflow commands, SARIF.
+
+All machine formats are pure functions ``findings -> str`` so they can be tested
+byte for byte; only :func:`print_text` touches a console.  Paths are written as
+relative POSIX paths when they lie under the current folder, so the output of a
+run on Windows and on Linux is the same and code-scanning tools can resolve them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from .findings import CODES, ERROR, INFO, WARNING, Finding
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+INFORMATION_URI = "https://github.com/rmsport/rmsport"
+
+_GITHUB_COMMAND = {ERROR: "error", WARNING: "warning", INFO: "notice"}
+_SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
+_TEXT_STYLE = {ERROR: "bold red", WARNING: "yellow", INFO: "cyan"}
+
+
+def display_path(path: str) -> str:
+    """A relative POSIX path when ``path`` lies under the current folder."""
+    if path.startswith("<"):  # "<stdin>" and friends are names, not paths
+        return path
+    if os.path.isabs(path):
+        try:
+            relative = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return PurePath(path).as_posix()
+        if not relative.startswith(".."):
+            path = relative
+    return PurePath(path).as_posix()
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings in reading order: path, cell, line, column, code."""
+    return sorted(findings, key=lambda f: (f.path, -1 if f.cell is None else f.cell, f.line, f.column, f.code))
+
+
+# -- JSON ---------------------------------------------------------------------
+
+
+def format_json(findings: Sequence[Finding]) -> str:
+    """One flat JSON list of :meth:`Finding.to_dict` (paths as given), with a trailing newline."""
+    return json.dumps([finding.to_dict() for finding in findings], indent=2, ensure_ascii=False) + "\n"
+
+
+# -- GitHub workflow commands -------------------------------------------------
+
+
+def _escape_data(value: str) -> str:
+    # https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(findings: Sequence[Finding]) -> str:
+    """``::error file=...,line=...::message`` lines, one per finding.
+
+    Lines of notebook findings are relative to their cell, which GitHub cannot
+    place; the cell is named in the title instead.
+    """
+    lines = []
+    for finding in findings:
+        title = finding.code if finding.cell is None else f"{finding.code} (cell {finding.cell})"
+        properties = {
+            "file": display_path(finding.path),
+            "line": finding.line,
+            "col": finding.column,
+            "endLine": finding.end_line,
+            "endColumn": finding.end_column,
+            "title": title,
+        }
+        rendered = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
+        command = _GITHUB_COMMAND.get(finding.severity, "notice")
+        lines.append(f"::{command} {rendered}::{_escape_data(finding.message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+# -- SARIF 2.1.0 --------------------------------------------------------------
+
+
+def _artifact_uri(path: str) -> str:
+    return quote(display_path(path), safe="/")
+
+
+def format_sarif(findings: Sequence[Finding], *, tool_version: str) -> str:
+    """A SARIF 2.1.0 log with one run (rules = the codes present, in code order)."""
+    codes = sorted({finding.code for finding in findings})
+    rule_index = {code: index for index, code in enumerate(codes)}
+    rules = [
+        {
+            "id": code,
+            "shortDescription": {"text": CODES[code][1]},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code][0]]},
+        }
+        for code in codes
+    ]
+    results = []
+    for finding in findings:
+        result: dict[str, Any] = {
+            "ruleId": finding.code,
+            "ruleIndex": rule_index[finding.code],
+            "level": _SARIF_LEVEL.get(finding.severity, "note"),
+            "message": {"text": finding.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _artifact_uri(finding.path)},
+                        "region": {
+                            "startLine": finding.line,
+                            "startColumn": finding.column,
+                            "endLine": finding.end_line,
+                            "endColumn": finding.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        properties: dict[str, Any] = {}
+        if finding.cell is not None:
+            properties["cell"] = finding.cell
+        if finding.verification is not None:
+            properties["verification"] = finding.verification
+        if properties:
+            result["properties"] = properties
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "rmsport",
+                        "informationUri": INFORMATION_URI,
+                        "version": tool_version,
+                        "rules": rules,
+                    }
+                },
+                # Finding columns count characters, not UTF-16 code units.
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- text ---------------------------------------------------------------------
+
+
+def text_line(finding: Finding) -> Any:
+    """One finding as a rich ``Text``: ``path:line:col: CODE [severity] message``.
+
+    Notebook findings read ``path[cell N]:line:col: ...`` (lines count from the
+    top of the cell, so the location is deliberately not ``path:line``).
+    """
+    from rich.text import Text
+
+    location = display_path(finding.path)
+    if finding.cell is not None:
+        location += f"[cell {finding.cell}]"
+    style = _TEXT_STYLE.get(finding.severity, "")
+    # Text.assemble never interprets markup, so a message holding "[...]" is safe.
+    return Text.assemble(
+        (location, "bold"),
+        f":{finding.line}:{finding.column}: ",
+        (finding.code, style),
+        " ",
+        (f"[{finding.severity}]", style),
+        " ",
+        finding.message,
+    )
+
+
+def print_text(console: Any, findings: Sequence[Finding]) -> None:
+    """Print findings on a rich ``Console``; colour only when it is a terminal.
+
+    Rich decides colour: none when the output is not a terminal, none under
+    ``NO_COLOR`` (https://no-color.org), forced by ``FORCE_COLOR``.  Lines are
+    never wrapped, so piped output stays one finding per line.
+    """
+    for finding in findings:
+        console.print(text_line(finding), soft_wrap=True, highlight=False)

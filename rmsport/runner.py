@@ -1,0 +1,183 @@
+"""Process files: read, convert, write or diff, and collect what to report.
+
+Everything here works on one file at a time and returns a small ``FileResult``
+(findings and, when asked for, a diff), so results can come back from worker
+processes and memory stays flat however large the tree is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .findings import Finding
+
+# Below this many files that need parsing, a pool costs more than it saves.
+_POOL_THRESHOLD = 8
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    changed: bool = False  # convert would change (or changed) the file
+    written: bool = False
+    diff: str = ""
+    failed: bool = False  # could not be read, decoded or parsed (exit 123)
+    output: str | None = None  # stdin mode: the text to print
+
+
+@dataclass
+class Job:
+    write: bool  # convert in place
+    want_diff: bool
+    options: object  # rmsport.convert.Options
+
+
+def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
+    finding = Finding(path, line, column, line, column, "RMS001", message)
+    return FileResult(path, [finding], failed=True)
+
+
+def convert_text(text: str, path: str, options) -> "object":
+    """Dispatch on file type: notebooks go cell by cell."""
+    from .convert import convert_source
+
+    if path.endswith(".ipynb"):
+        from .notebook import convert_notebook
+
+        return convert_notebook(text, options, path=path)
+    return convert_source(text, options, path=path)
+
+
+def make_diff(old: str, new: str, path: str) -> str:
+    if path.endswith(".ipynb"):
+        from .notebook import diff_notebook
+
+        return diff_notebook(old, new, path)
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path.lstrip('/')}",
+            tofile=f"b/{path.lstrip('/')}",
+        )
+    )
+
+
+def process_file(path: Path, job: Job, display: str | None = None) -> FileResult:
+    """Convert or check one file on disk.  Never raises for a user error."""
+    from .sourcefile import SourceError, encode, read_source, write_atomic
+
+    name = display or str(path)
+    try:
+        data, source = read_source(path)
+    except SourceError as exc:
+        return _error(name, f"cannot read: {exc}")
+    from .convert import ParseError, might_contain_calls
+
+    if not might_contain_calls(data):
+        return FileResult(name)
+    try:
+        result = convert_text(source.text, name, job.options)
+    except ParseError as exc:
+        return _error(name, exc.message, exc.line, exc.column)
+    except RecursionError:
+        return _error(name, "cannot parse: nested too deeply")
+    out = FileResult(name, list(result.findings), changed=result.changed)
+    if not result.changed:
+        return out
+    if job.want_diff:
+        out.diff = make_diff(source.text, result.source, name)
+    if job.write:
+        try:
+            new_data = encode(source, result.source)
+            write_atomic(path, new_data)
+        except SourceError as exc:
+            out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
+            out.failed = True
+            return out
+        out.written = True
+    return out
+
+
+def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
+    """``-``: convert prints the result (or the input unchanged) on stdout."""
+    from .convert import ParseError
+    from .sourcefile import SourceError, decode
+
+    try:
+        source = decode(data)
+    except SourceError as exc:
+        result = _error(name, f"cannot decode: {exc}")
+        result.output = data.decode("utf-8", errors="surrogateescape")
+        return result
+    try:
+        conv = convert_text(source.text, name, job.options)
+    except ParseError as exc:
+        result = _error(name, exc.message, exc.line, exc.column)
+        result.output = source.text
+        return result
+    out = FileResult(name, list(conv.findings), changed=conv.changed, output=conv.source)
+    if conv.changed and job.want_diff:
+        out.diff = make_diff(source.text, conv.source, name)
+    return out
+
+
+def _work(args: tuple[str, Job, str]) -> FileResult:
+    path, job, display = args
+    try:
+        return process_file(Path(path), job, display)
+    except Exception as exc:  # noqa: BLE001 - a bug must not take the other files down
+        return _error(display, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def run_files(
+    files: Iterable[tuple[Path, str]],
+    job: Job,
+    *,
+    jobs: int | None,
+    on_result: Callable[[FileResult], None],
+    on_total: Callable[[int], None] | None = None,
+) -> None:
+    """Process ``(path, display name)`` pairs; ``on_result`` sees each result in order.
+
+    The cheap byte test runs here in the parent, so only files that can hold a
+    call are shipped to workers.
+    """
+    from .convert import might_contain_calls
+
+    candidates: list[tuple[str, Job, str]] = []
+    for path, display in files:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            on_result(_error(display, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if might_contain_calls(data):
+            candidates.append((str(path), job, display))
+    if on_total is not None:
+        on_total(len(candidates))
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or len(candidates) < _POOL_THRESHOLD:
+        for item in candidates:
+            on_result(_work(item))
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(candidates)), mp_context=ctx) as pool:
+        chunk = max(1, min(32, len(candidates) // (workers * 4)))
+        for result in pool.map(_work, candidates, chunksize=chunk):
+            on_result(result)
+
+
+def iter_results(results: Iterable[FileResult]) -> Iterator[Finding]:
+    for result in results:
+        yield from result.findings

@@ -1,0 +1,81 @@
+"""Plan the rewrite of one call given as text (``rmsport compare``)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .convert import Options, ParseError, convert_source, parse
+from .analysis import analyse
+from .apis import APIS, DIRECTIONS
+from .findings import Finding
+from .rewrite import plan_call
+
+# Names a user may write the class with on the command line, per source side.
+_PRELUDES = {
+    "torch": "import torch\nimport torch as th\nfrom torch import optim\nfrom torch.optim import RMSprop, RMSProp\n",
+    "mindspore": (
+        "import mindspore\nimport mindspore as ms\nfrom mindspore import nn\n"
+        "from mindspore.experimental import optim\nfrom mindspore.nn import RMSProp\n"
+    ),
+}
+
+
+class CallError(Exception):
+    pass
+
+
+@dataclass
+class PlannedCall:
+    source_text: str
+    rewritten_text: str
+    src_api: str
+    src_kwargs: dict
+    dst_api: str
+    dst_kwargs: dict
+    findings: list[Finding] = field(default_factory=list)
+
+
+def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> PlannedCall:
+    call = call.strip()
+    last_error = "no torch.optim.RMSprop, mindspore.nn.RMSProp or mindspore.experimental.optim.RMSprop call found"
+    sides = ["torch", "mindspore"] if options.to == "mindspore" else ["mindspore"]
+    if not to_given:
+        sides = ["torch", "mindspore"]
+    for side in sides:
+        to = "mindspore" if side == "torch" else "torch"
+        if to_given and to != options.to:
+            continue
+        prelude = _PRELUDES[side]
+        source = f"{prelude}_ = {call}\n"
+        try:
+            tree = parse(source)
+        except ParseError as exc:
+            raise CallError(f"not a Python call: {exc.message}") from None
+        analysis = analyse(tree)
+        calls = [r for r in analysis.references if r.call is not None]
+        if not calls:
+            continue
+        ref = calls[0]
+        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping)
+        dst = DIRECTIONS[(opts.to, opts.target)].get(ref.api.qualname)
+        if dst is None:
+            last_error = f"{ref.api.qualname} is not converted with --to {to}"
+            continue
+        plan = plan_call(
+            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping,
+            qualname_of=lambda node, scope=ref.scope: analysis.qualname_of(node, scope),
+        )
+        conversion = convert_source(source, opts, path="<call>")
+        errors = [f for f in conversion.findings if f.severity == "error"]
+        if errors:
+            raise CallError(errors[0].message)
+        if not plan.all_literal:
+            raise CallError("compare needs literal arguments (numbers, True/False) to simulate")
+        rewritten = conversion.source.rsplit("_ = ", 1)[1].strip()
+        return PlannedCall(call, rewritten, ref.api.qualname, dict(plan.src_kwargs), dst, dict(plan.dst_kwargs),
+                           conversion.findings)
+    raise CallError(last_error)
+
+
+__all__ = ["CallError", "PlannedCall", "plan_single_call", "ast"]

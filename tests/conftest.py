@@ -1,0 +1,27 @@
+"""Shared test helpers.
+
+Tests that need the real frameworks call ``require_framework``: on a developer
+machine without them they skip, but under CI (``CI`` set, as ``.ci/run`` runs)
+a missing framework is a failure, so those tests can never skip silently there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def require_framework(module: str):
+    """Import and return ``module`` (``"torch"`` or ``"mindspore"``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} must be installed under CI: {exc}")
+        pytest.skip(f"{module} is not installed")
