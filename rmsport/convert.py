@@ -179,10 +179,15 @@ class _Converter:
         if not accepted:
             return Conversion(self.source, self.findings, False)
 
+        # A misspelled attribute (``ms.nn.RMSprop``) only needs its last name
+        # fixed; the import that reached it is right and stays.
+        def attr_fix(ref: Reference, plan: CallPlan) -> bool:
+            return plan.spelling_only and isinstance(ref.node, ast.Attribute)
+
         imports = plan_imports(
             self.analysis,
             self.index,
-            [(ref, plan.dst.qualname) for ref, plan, _, _ in accepted],
+            [(ref, plan.dst.qualname) for ref, plan, _, _ in accepted if not attr_fix(ref, plan)],
             self.newline,
         )
         edits: list[Edit] = list(imports.edits)
@@ -194,7 +199,12 @@ class _Converter:
                 node = cst.parse_expression(text, config=config)
                 if not isinstance(node, cst.Call):
                     raise CannotRewrite("the call's text is not a plain call")
-                func = cst.parse_expression(imports.spellings[plan.dst.qualname])
+                if attr_fix(ref, plan) and isinstance(node.func, cst.Attribute):
+                    func: cst.BaseExpression = node.func.with_changes(
+                        attr=cst.Name(plan.dst.qualname.rsplit(".", 1)[1])
+                    )
+                else:
+                    func = cst.parse_expression(imports.spellings[plan.dst.qualname])
                 new = build_call(node, plan, func)
             except CannotRewrite as exc:
                 self.add("RMS002", f"call left unchanged: {exc}", ref.call)

@@ -15,6 +15,7 @@ import libcst as cst
 
 from .analysis import Analysis, Binding, LineIndex, Reference, Scope
 from .apis import TARGET_SPELLINGS
+from .rewrite import comments_in, merge_whitespace
 
 
 @dataclass
@@ -234,16 +235,24 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
     drop = {(a.name, a.asname) for a in aliases}
     names = stmt.names
     assert not isinstance(names, cst.ImportStar)
-    kept = []
-    for alias in names:
+    kept: list[cst.ImportAlias] = []
+    for index, alias in enumerate(names):
         full = cst.Module([]).code_for_node(alias.name)
         asname = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
-        if (full, asname) in drop:
-            if comments_of(alias) and kept:
-                # Keep a comment that trailed the dropped name on the previous one.
-                kept[-1] = kept[-1].with_changes(comma=alias.comma if alias.comma else kept[-1].comma)
+        if (full, asname) not in drop:
+            kept.append(alias)
             continue
-        kept.append(alias)
+        if kept and isinstance(alias.comma, cst.Comma) and isinstance(kept[-1].comma, cst.Comma):
+            # The gap keeps the dropped name's trailing comment on a line of its own.
+            merged = merge_whitespace(kept[-1].comma.whitespace_after, alias.comma.whitespace_after)
+            kept[-1] = kept[-1].with_changes(comma=kept[-1].comma.with_changes(whitespace_after=merged))
+        elif not kept and comments_of(alias):
+            lpar = stmt.lpar if isinstance(stmt, cst.ImportFrom) else None
+            if lpar is not None and isinstance(alias.comma, cst.Comma):
+                merged = merge_whitespace(lpar.whitespace_after, alias.comma.whitespace_after)
+                stmt = stmt.with_changes(lpar=lpar.with_changes(whitespace_after=merged))
+            else:
+                kept.append(alias)  # keeping an unused name beats losing a comment
     if not (isinstance(stmt, cst.ImportFrom) and stmt.lpar):
         kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     new_stmt = stmt.with_changes(names=kept)
@@ -252,6 +261,4 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
 
 
 def comments_of(node: cst.CSTNode) -> bool:
-    from .rewrite import comments_in
-
     return bool(comments_in(node))

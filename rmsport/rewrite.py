@@ -422,11 +422,17 @@ def build_call(call: cst.Call, plan: CallPlan, func: cst.BaseExpression) -> cst.
                     raise CannotRewrite(f"dropping {action.concept} would lose a comment")
                 continue
             prev = kept[-1]
+            trail = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+            lead = prev.comma.whitespace_after if isinstance(prev.comma, cst.Comma) else prev.whitespace_after_arg
+            merged = merge_whitespace(lead, trail) if comments_in(trail) else (trail if is_last else lead)
             if is_last:
-                kept[-1] = prev.with_changes(comma=arg.comma, whitespace_after_arg=arg.whitespace_after_arg)
-            elif comments_in(arg) and isinstance(arg.comma, cst.Comma):
-                if isinstance(prev.comma, cst.Comma) and not comments_in(prev.comma):
-                    kept[-1] = prev.with_changes(comma=prev.comma.with_changes(whitespace_after=arg.comma.whitespace_after))
+                if isinstance(arg.comma, cst.Comma):
+                    kept[-1] = prev.with_changes(comma=arg.comma.with_changes(whitespace_after=merged),
+                                                 whitespace_after_arg=arg.whitespace_after_arg)
+                else:
+                    kept[-1] = prev.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=merged)
+            elif isinstance(prev.comma, cst.Comma):
+                kept[-1] = prev.with_changes(comma=prev.comma.with_changes(whitespace_after=merged))
             continue
         kept.append(_rewrite_arg(arg, action))
 
@@ -438,6 +444,37 @@ def build_call(call: cst.Call, plan: CallPlan, func: cst.BaseExpression) -> cst.
 
 
 _NO_SPACE = cst.SimpleWhitespace("")
+
+
+def merge_whitespace(
+    lead: cst.BaseParenthesizableWhitespace, trail: cst.BaseParenthesizableWhitespace
+) -> cst.BaseParenthesizableWhitespace:
+    """Whitespace for the gap left by a dropped element, keeping its comment.
+
+    ``lead`` led into the dropped element, ``trail`` followed it.  A comment that
+    trailed the dropped element gets a line of its own instead of moving onto a
+    neighbour it does not describe.
+    """
+    if not isinstance(trail, cst.ParenthesizedWhitespace):
+        return lead
+    if not isinstance(lead, cst.ParenthesizedWhitespace):
+        return trail
+    moved = []
+    if trail.first_line.comment is not None:
+        moved.append(
+            cst.EmptyLine(
+                indent=lead.indent,
+                whitespace=lead.last_line,
+                comment=trail.first_line.comment,
+                newline=trail.first_line.newline,
+            )
+        )
+    return cst.ParenthesizedWhitespace(
+        first_line=lead.first_line,
+        empty_lines=[*lead.empty_lines, *moved, *trail.empty_lines],
+        indent=trail.indent,
+        last_line=trail.last_line,
+    )
 
 
 def _rewrite_arg(arg: cst.Arg, action: ArgAction) -> cst.Arg:
