@@ -261,9 +261,8 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
 
     from .compare import render_comparison, write_plot
 
-    out = Console(highlight=False)
-    out.print(f"[bold]source[/bold]   {planned.source_text}")
-    out.print(f"[bold]rewrite[/bold]  {planned.rewritten_text}")
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"[bold]convert writes[/bold] {planned.rewritten_text}", highlight=False)
     for finding in planned.findings:
         if finding.code not in ("RMS101",):
             out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
