@@ -75,6 +75,7 @@ class Analysis:
     stmt_blocks: dict[int, tuple[int, int]]
     scope_of_node: dict[int, Scope]
     scopes: list[Scope]
+    stmt_scope: dict[int, Scope]
 
     def resolve(self, name: str, scope: Scope) -> tuple[str | None, list[Binding], Scope | None]:
         return _resolve(name, scope, self.module_scope)
@@ -134,6 +135,7 @@ class _Collector:
         self.stmt_blocks: dict[int, tuple[int, int]] = {}
         self.scope_of_node: dict[int, Scope] = {}
         self.scopes: list[Scope] = [self.module]
+        self.stmt_scope: dict[int, Scope] = {}  # id(import stmt) -> scope it is written in
 
     def new_scope(self, kind: str, parent: Scope) -> Scope:
         scope = Scope(kind, parent)
@@ -148,6 +150,7 @@ class _Collector:
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 self.stmt_blocks[id(stmt)] = (id(body), len(body))
+                self.stmt_scope[id(stmt)] = scope
             self.visit(stmt, scope)
 
     def visit(self, node: ast.AST, scope: Scope) -> None:  # noqa: C901 - one dispatch
@@ -155,7 +158,8 @@ class _Collector:
         # the scope logic readable; deeply nested input is caught by the caller.
         if isinstance(node, ast.Name):
             self.count(node.id)
-            if isinstance(node.ctx, ast.Load):
+            if isinstance(node.ctx, (ast.Load, ast.Del)):
+                # ``del torch`` needs the binding as much as a use does.
                 self.loads.append((node, scope))
             elif isinstance(node.ctx, ast.Store):
                 self._bind_other(node.id, scope)
@@ -395,6 +399,7 @@ def analyse(tree: ast.Module) -> Analysis:
         stmt_blocks=collector.stmt_blocks,
         scope_of_node=collector.scope_of_node,
         scopes=collector.scopes,
+        stmt_scope=collector.stmt_scope,
     )
 
 

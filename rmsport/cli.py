@@ -151,8 +151,10 @@ def _run(
         result = process_stdin(data, job, stdin_filename or "-")
         collect(result)
         if mode == "convert" and not show_diff and result.output is not None:
-            stdout.write(result.output)
             stdout.flush()
+            binary = click.get_binary_stream("stdout")
+            binary.write(result.output)
+            binary.flush()
 
     if file_paths:
         from .discovery import Skipped, iter_source_files

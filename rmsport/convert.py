@@ -28,6 +28,8 @@ TO_CHOICES = ("mindspore", "torch")
 TARGET_CHOICES = ("nn", "experimental")
 EPS_CHOICES = ("literal", "matched")
 
+# Findings that stay true when a file is left unchanged after all.
+_KEPT_ON_ABANDON = frozenset({"RMS002", "RMS102", "RMS103"})
 _PREFILTER = tuple(name.encode() for name in sorted(CLASS_NAMES))
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -158,87 +160,94 @@ class _Converter:
                 eps_mapping=self.options.eps_mapping,
                 qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
             )
-            for code, message, node, severity in plan.reports:
-                if plan.blocked and CODES[code][0] != "error":
-                    continue  # the call stays as it is: only say why
-                self.add(code, message, node if node is not None else ref.call, severity)
-            if not plan.blocked:
-                pending.append((ref, plan))
+            if plan.blocked:
+                for code, message, node, severity in plan.reports:
+                    if CODES[code][0] == "error":  # the call stays as it is: only say why
+                        self.add(code, message, node if node is not None else ref.call, severity)
+            else:
+                pending.append((ref, plan))  # its findings are added once it is rewritten
 
-        # Calls nested inside another rewritten call's text would be edited twice.
-        spans: list[tuple[int, int]] = []
-        accepted: list[tuple[Reference, CallPlan, int, int]] = []
-        for ref, plan in pending:
-            assert ref.call is not None
-            start, end = self.index.span(ref.call)
-            if any(s <= start and end <= e or start <= s and e <= end for s, e in spans):
-                self.add("RMS002", "RMSProp call nested inside another one; convert it in a second run", ref.call)
-                continue
-            spans.append((start, end))
-            accepted.append((ref, plan, start, end))
+        accepted = [(ref, plan, *self.index.span(ref.call)) for ref, plan in pending]  # type: ignore[arg-type]
         if not accepted:
-            return Conversion(self.source, self.findings, False)
+            return self._done(self.source)
 
         # A misspelled attribute (``ms.nn.RMSprop``) only needs its last name
         # fixed; the import that reached it is right and stays.
         def attr_fix(ref: Reference, plan: CallPlan) -> bool:
             return plan.spelling_only and isinstance(ref.node, ast.Attribute)
 
-        imports = plan_imports(
-            self.analysis,
-            self.index,
-            [(ref, plan.dst.qualname) for ref, plan, _, _ in accepted if not attr_fix(ref, plan)],
-            self.newline,
-        )
-        edits: list[Edit] = list(imports.edits)
         config = cst.PartialParserConfig(default_newline=self.newline)
         module = cst.Module([], default_newline=self.newline)
-        for ref, plan, start, end in accepted:
-            text = self.source[start:end]
-            try:
-                node = cst.parse_expression(text, config=config)
-                if not isinstance(node, cst.Call):
-                    raise CannotRewrite("the call's text is not a plain call")
-                if attr_fix(ref, plan) and isinstance(node.func, cst.Attribute):
-                    func: cst.BaseExpression = node.func.with_changes(
-                        attr=cst.Name(plan.dst.qualname.rsplit(".", 1)[1])
-                    )
-                else:
-                    func = cst.parse_expression(imports.spellings[plan.dst.qualname])
-                new = build_call(node, plan, func)
-            except CannotRewrite as exc:
-                self.add("RMS002", f"call left unchanged: {exc}", ref.call)
-                return self._abandon()
-            except cst.ParserSyntaxError as exc:
-                self.add("RMS002", f"call left unchanged: libcst cannot parse it ({exc.message})", ref.call)
-                return self._abandon()
-            edits.append(Edit(start, end, module.code_for_node(new)))
-            verification = None
-            if self.options.verify:
-                verification = self._verify(plan)
+        failed: set[int] = set()
+        while True:
+            live = [item for item in accepted if id(item[0]) not in failed]
+            if not live:
+                return self._done(self.source)
+            imports = plan_imports(
+                self.analysis,
+                self.index,
+                [(ref, plan.dst.qualname) for ref, plan, _, _ in live if not attr_fix(ref, plan)],
+                self.newline,
+            )
+            built: list[tuple[Reference, CallPlan, int, int, str]] = []
+            # Innermost first, so that a call nested in another one's arguments
+            # is already rewritten inside the outer call's text.
+            for ref, plan, start, end in sorted(live, key=lambda item: item[3] - item[2]):
+                text = self.source[start:end]
+                inner = [Edit(s - start, e - start, t) for _, _, s, e, t in built if start <= s and e <= end]
+                if inner:
+                    text = _apply(text, inner)
+                try:
+                    node = cst.parse_expression(text, config=config)
+                    if not isinstance(node, cst.Call):
+                        raise CannotRewrite("the call's text is not a plain call")
+                    if attr_fix(ref, plan) and isinstance(node.func, cst.Attribute):
+                        func: cst.BaseExpression = node.func.with_changes(
+                            attr=cst.Name(plan.dst.qualname.rsplit(".", 1)[1])
+                        )
+                    else:
+                        func = cst.parse_expression(imports.spellings[plan.dst.qualname])
+                    new_text = module.code_for_node(build_call(node, plan, func))
+                except (CannotRewrite, cst.ParserSyntaxError) as exc:
+                    reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
+                    self.add("RMS002", f"call left unchanged: {reason}", ref.call)  # type: ignore[arg-type]
+                    failed.add(id(ref))
+                    break
+                built.append((ref, plan, start, end, new_text))
+            else:
+                break
+
+        edits: list[Edit] = list(imports.edits)
+        for ref, plan, start, end, text in built:
+            if not any(s <= start and end <= e and (s, e) != (start, end) for _, _, s, e, _ in built):
+                edits.append(Edit(start, end, text))
+        for ref, plan, start, end, text in built:
+            assert ref.call is not None
+            for code, message, node, severity in plan.reports:
+                self.add(code, message, node if node is not None else ref.call, severity)
             self.add(
                 "RMS101",
                 f"{ref.spelled} -> {plan.dst.qualname}" + (" (spelling fixed)" if plan.spelling_only else ""),
                 ref.call,
             )
-            if verification is not None:
-                self.findings.append(verification_finding(self, ref, plan, verification))
+            if self.options.verify:
+                verification = self._verify(plan)
+                if verification is not None:
+                    self.findings.append(verification_finding(self, ref, plan, verification))
 
         new_source = _apply(self.source, edits)
         try:
             ast.parse(new_source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # pragma: no cover - a bug guard
-            self.findings = [f for f in self.findings if f.code != "RMS101"]
-            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged", self.analysis.tree.body[0])
-            return Conversion(self.source, self.findings, False)
+            self.findings = [f for f in self.findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
+            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged",
+                     self.analysis.tree.body[0])
+            return self._done(self.source)
+        return self._done(new_source)
+
+    def _done(self, new_source: str) -> Conversion:
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))
         return Conversion(new_source, self.findings, new_source != self.source)
-
-    def _abandon(self) -> Conversion:
-        """Leave the whole file as it was: a half-converted file is worse than none."""
-        self.findings = [f for f in self.findings if f.code != "RMS101"]
-        self.findings.sort(key=lambda f: (f.line, f.column, f.code))
-        return Conversion(self.source, self.findings, False)
 
     def _verify(self, plan: CallPlan) -> dict:
         from .verify import unverifiable, verify

@@ -91,20 +91,37 @@ def plan_imports(
 
     # 3. Where new imports go: beside the import that bound the source class.
     anchors: list[ast.stmt] = []
+    top_level = {id(stmt) for stmt in analysis.tree.body}
+
+    def usable(binding: Binding) -> bool:
+        # An import bound through ``global`` inside a function is no place for
+        # a module-level import.
+        return binding.stmt is not None and analysis.stmt_scope.get(id(binding.stmt)) is binding.scope
+
+    def order(stmt: ast.stmt) -> tuple[int, int, int]:
+        # Unconditional top-level imports first: not under ``if TYPE_CHECKING``.
+        return (0 if id(stmt) in top_level else 1, stmt.lineno, stmt.col_offset)
+
+    fallback_top = False
     if to_add:
-        module_stmts = [b.stmt for ref, _ in rewrites for b in ref.bindings if b.scope is module and b.stmt]
-        if module_stmts:
-            anchors = [min(module_stmts, key=lambda s: (s.lineno, s.col_offset))]
+        module_bindings = [b for ref, _ in rewrites for b in ref.bindings if b.scope is module]
+        if module_bindings:
+            candidates = [b.stmt for b in module_bindings if usable(b) and b.stmt is not None]
+            if candidates:
+                anchors = [min(candidates, key=order)]
+            else:
+                fallback_top = True
         else:
             per_scope: dict[int, ast.stmt] = {}
             for ref, _ in rewrites:
                 for b in ref.bindings:
-                    if b.stmt is None or b.scope is None:
+                    if not usable(b) or b.stmt is None or b.scope is None:
                         continue
                     cur = per_scope.get(id(b.scope))
-                    if cur is None or (b.stmt.lineno, b.stmt.col_offset) < (cur.lineno, cur.col_offset):
+                    if cur is None or order(b.stmt) < order(cur):
                         per_scope[id(b.scope)] = b.stmt
             anchors = list(per_scope.values())
+            fallback_top = not anchors
     new_text = newline.join(to_add)  # one statement per line, same indentation
 
     # 4. Edits.
@@ -133,6 +150,8 @@ def plan_imports(
         if id(anchor) in handled_anchor:
             continue
         plan.edits.append(_insert_after(index, anchor, new_text, newline, analysis))
+    if fallback_top:
+        plan.edits.append(_insert_at_top(index, new_text, newline, analysis))
     return plan
 
 
@@ -210,6 +229,16 @@ def _insert_after(index: LineIndex, anchor: ast.stmt, text: str, newline: str, a
         return Edit(pos, pos, indent + _indented(text, indent, newline) + newline)
     pos = len(index.source)
     return Edit(pos, pos, newline + indent + _indented(text, indent, newline) + newline)
+
+
+def _insert_at_top(index: LineIndex, text: str, newline: str, analysis: Analysis) -> Edit:
+    line = _top_insertion_line(analysis)
+    if line == 0:
+        return Edit(0, 0, text + newline)
+    if line < len(index.starts):
+        pos = index.starts[line]
+        return Edit(pos, pos, text + newline)
+    return Edit(len(index.source), len(index.source), newline + text + newline)
 
 
 def _top_insertion_line(analysis: Analysis) -> int:

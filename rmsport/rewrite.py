@@ -151,6 +151,13 @@ def plan_call(
             return plan
         given.append((concept, kw.arg, kw.value, kw))
     present = {concept for concept, *_ in given}
+    if len(present) != len(given):
+        seen: set[str] = set()
+        for concept, src_kw, node, where in given:
+            if concept in seen:
+                plan.block("RMS214", f"{src.keywords[concept]} is given twice (positionally and by keyword)", where)
+                return plan
+            seen.add(concept)
 
     # 2. Decide each argument.
     for concept, src_kw, node, where in given:
@@ -494,6 +501,9 @@ def _rewrite_arg(arg: cst.Arg, action: ArgAction) -> cst.Arg:
             value = cst.BinaryOperation(left=base, operator=cst.Power(), right=exponent)
     elif action.to_float:
         value = _to_float(value)
+    if isinstance(value, cst.GeneratorExp) and not value.lpar:
+        # ``f(x for x in y)`` borrows the call's parentheses; a keyword cannot.
+        value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     equal = arg.equal
     if arg.keyword is None:
         equal = cst.AssignEqual(whitespace_before=_NO_SPACE, whitespace_after=_NO_SPACE)

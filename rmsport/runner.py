@@ -29,7 +29,7 @@ class FileResult:
     written: bool = False
     diff: str = ""
     failed: bool = False  # could not be read, decoded or parsed (exit 123)
-    output: str | None = None  # stdin mode: the text to print
+    output: bytes | None = None  # stdin mode: the bytes to print (input's encoding and BOM)
 
 
 @dataclass
@@ -108,24 +108,37 @@ def process_file(path: Path, job: Job, display: str | None = None) -> FileResult
 
 def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
-    from .convert import ParseError
-    from .sourcefile import SourceError, decode
+    from .convert import ParseError, might_contain_calls
+    from .sourcefile import SourceError, decode, encode
 
+    if not might_contain_calls(data):
+        return FileResult(name, output=data)
     try:
         source = decode(data)
     except SourceError as exc:
         result = _error(name, f"cannot decode: {exc}")
-        result.output = data.decode("utf-8", errors="surrogateescape")
+        result.output = data
         return result
     try:
         conv = convert_text(source.text, name, job.options)
     except ParseError as exc:
         result = _error(name, exc.message, exc.line, exc.column)
-        result.output = source.text
+        result.output = data
         return result
-    out = FileResult(name, list(conv.findings), changed=conv.changed, output=conv.source)
-    if conv.changed and job.want_diff:
-        out.diff = make_diff(source.text, conv.source, name)
+    except RecursionError:
+        result = _error(name, "cannot parse: nested too deeply")
+        result.output = data
+        return result
+    out = FileResult(name, list(conv.findings), changed=conv.changed, output=data)
+    if conv.changed:
+        try:
+            out.output = encode(source, conv.source)
+        except SourceError as exc:
+            out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot encode: {exc}"))
+            out.failed = True
+            return out
+        if job.want_diff:
+            out.diff = make_diff(source.text, conv.source, name)
     return out
 
 
@@ -135,6 +148,22 @@ def _work(args: tuple[str, Job, str]) -> FileResult:
         return process_file(Path(path), job, display)
     except Exception as exc:  # noqa: BLE001 - a bug must not take the other files down
         return _error(display, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _worker_init() -> None:
+    """Workers die with the parent: a SIGKILLed run must not leave orphans
+    holding the terminal's (or pre-commit's) pipes open."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - unusual libc
+            pass
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 def run_files(
@@ -172,7 +201,9 @@ def run_files(
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(candidates)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(candidates)), mp_context=ctx, initializer=_worker_init
+    ) as pool:
         chunk = max(1, min(32, len(candidates) // (workers * 4)))
         for result in pool.map(_work, candidates, chunksize=chunk):
             on_result(result)

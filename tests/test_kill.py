@@ -79,6 +79,7 @@ def test_sigkill_during_write_atomic_never_corrupts(tmp_path):
             [sys.executable, "-c", WORKER, str(tree), str(tmp_path / "A"), str(tmp_path / "B")],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             assert proc.stdout.readline() == b"ready\n", proc.stderr.read()
@@ -131,8 +132,33 @@ def cli_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "rmsport"]
 
 
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started (its own session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group *pgid* still runs (zombies do not count)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may contain spaces and parens
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
-    pytest.importorskip("rmsport.cli", reason="the CLI is not written yet")
+    """SIGKILL the CLI and its worker processes (they do the writing) at random moments."""
     rng = random.Random(SEED + 1)
     original = tmp_path / "original"
     make_tree(original)
@@ -140,7 +166,7 @@ def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
 
     reference = tmp_path / "reference"
     shutil.copytree(original, reference, symlinks=True)
-    done = subprocess.run([*cli_command(), "convert", str(reference)], capture_output=True, timeout=300)
+    done = subprocess.run([*cli_command(), "convert", "-q", str(reference)], capture_output=True, timeout=300)
     assert done.returncode in (0, 1), done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
     after = snapshot(reference)
@@ -148,25 +174,58 @@ def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
     changed = [name for name in before if before[name] != after[name]]
     assert len(changed) == sum(1 for i in range(CLI_FILES) if i % 3), "reference run converted an unexpected set"
 
+    partial = 0
     for kill in range(KILLS):
         work = tmp_path / f"run{kill}"
         shutil.copytree(original, work, symlinks=True)
-        proc = subprocess.Popen(
-            [*cli_command(), "convert", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        time.sleep(rng.uniform(0.05, 1.5))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        stderr = proc.stderr.read()
-        proc.stderr.close()
-        assert b"Traceback" not in stderr
+        with open(tmp_path / f"stderr{kill}", "wb") as err:
+            proc = subprocess.Popen(
+                [*cli_command(), "convert", "-q", str(work)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                start_new_session=True,
+            )
+            try:
+                time.sleep(rng.uniform(0.2, 1.5))
+            finally:
+                kill_group(proc)
+        assert b"Traceback" not in (tmp_path / f"stderr{kill}").read_bytes()
         files = {p for p in work.rglob("*") if p.is_file()}
+        n_converted = 0
         for path in files:
             name = str(path.relative_to(work))
             if name in before:
-                assert path.read_bytes() in (before[name], after[name]), f"{name} corrupted after SIGKILL"
+                data = path.read_bytes()
+                assert data in (before[name], after[name]), f"{name} corrupted after SIGKILL"
+                n_converted += data != before[name]
             else:
                 assert path.name.startswith("."), name
                 assert path.name.endswith(".rmsport-tmp"), name
         assert {str(p.relative_to(work)) for p in files} >= before.keys()
+        partial += 0 < n_converted < len(changed)
         shutil.rmtree(work)
+    assert partial, "no kill landed in the middle of a run; the test proved nothing"
+
+
+@pytest.mark.xfail(strict=True, reason="CLI bug: after SIGKILL of the rmsport process, its pool workers "
+                   "hang forever (holding the output pipes open); see report")
+def test_workers_exit_when_the_cli_is_killed(tmp_path):
+    work = tmp_path / "tree"
+    make_tree(work)
+    with open(tmp_path / "stderr", "wb") as err:
+        proc = subprocess.Popen(
+            [*cli_command(), "convert", "-q", "-j", "2", str(work)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(0.8)
+            proc.send_signal(signal.SIGKILL)  # only the main process, as the OOM killer would
+            proc.wait()
+            deadline = time.monotonic() + 10
+            while group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not group_alive(proc.pid), "worker processes outlived the killed CLI"
+        finally:
+            kill_group(proc)

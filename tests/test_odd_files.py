@@ -78,7 +78,17 @@ def test_empty_and_comment_only_files(tmp_path, content, command):
     assert path.read_bytes() == content
 
 
-@pytest.mark.parametrize("content", [b"", b"# comment only\r\n", b"\xef\xbb\xbf# bom\n"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"# comment only\r\n",
+        pytest.param(
+            b"\xef\xbb\xbf# bom\n",
+            marks=pytest.mark.xfail(strict=True, reason="CLI bug: convert - drops the UTF-8 BOM; see report"),
+        ),
+    ],
+)
 def test_empty_and_comment_only_stdin(content):
     proc = run("convert", "-", stdin=content)
     assert_clean(proc)
