@@ -23,7 +23,29 @@ from .config import OUTPUT_FORMATS, click_callback
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
 
 
+class _PlainConsole:
+    """stderr when it is not a terminal: plain lines, and no rich import (~30 ms)."""
+
+    plain = True
+    is_terminal = False
+    is_dumb_terminal = True
+
+    def print(self, *objects: object, **_: object) -> None:
+        sys.stderr.write(" ".join(str(o) for o in objects) + "\n")
+
+
+def _print_error(console, message: str) -> None:
+    if getattr(console, "plain", False):
+        console.print(f"error: {message}")
+    else:
+        from rich.markup import escape
+
+        console.print(f"[red]error:[/red] {escape(message)}")
+
+
 def _stderr_console(quiet: bool = False):
+    if not sys.stderr.isatty() and not os.environ.get("FORCE_COLOR"):
+        return _PlainConsole()
     from rich.console import Console
 
     return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
@@ -123,7 +145,7 @@ def _run(
 
     results: list[FileResult] = []
     findings = []
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
 
     def collect(result: FileResult) -> None:
         # Keep only what the summary and exit code need; findings are printed
@@ -147,12 +169,12 @@ def _run(
 
     file_paths = [p for p in paths if str(p) != "-"]
     if len(file_paths) != len(paths):
-        data = click.get_binary_stream("stdin").read()
+        data = sys.stdin.buffer.read()
         result = process_stdin(data, job, stdin_filename or "-")
         collect(result)
         if mode == "convert" and not show_diff and result.output is not None:
             stdout.flush()
-            binary = click.get_binary_stream("stdout")
+            binary = sys.stdout.buffer
             binary.write(result.output)
             binary.flush()
 
@@ -257,7 +279,7 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         planned = plan_single_call(call, Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping),
                                    to_given=to is not None)
     except CallError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _print_error(console, str(exc))
         sys.exit(EXIT_USAGE)
     from rich.console import Console
 
@@ -274,7 +296,7 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         try:
             write_plot(plot, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
         except RuntimeError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            _print_error(console, str(exc))
             sys.exit(EXIT_USAGE)
         console.print(f"wrote {plot}")
 

@@ -16,13 +16,11 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-import libcst as cst
-
 from .analysis import LineIndex, Reference, analyse
 from .apis import APIS, CLASS_NAMES, DIRECTIONS, MISSPELLED
 from .findings import CODES, Finding
 from .imports import Edit, plan_imports
-from .rewrite import CallPlan, CannotRewrite, build_call, plan_call
+from .plan import CallPlan, plan_call
 
 TO_CHOICES = ("mindspore", "torch")
 TARGET_CHOICES = ("nn", "experimental")
@@ -83,11 +81,19 @@ def _raise(message: str, line: int, column: int) -> ast.Module:
     raise ParseError(message, line, column)
 
 
-def convert_source(source: str, options: Options | None = None, *, path: str = "<stdin>") -> Conversion:
+def convert_source(
+    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False
+) -> Conversion:
     """Rewrite the RMSProp calls in ``source`` as ``options`` say.
 
     Returns the new text (identical when nothing changed) and the findings.
     Raises ``ParseError`` when ``source`` is not parsable Python.
+
+    ``predict=True`` (``rmsport check`` without ``--diff``) stops after planning:
+    the findings and ``changed`` are what a conversion would report, ``source`` is
+    returned as given, and libcst is never imported.  The one thing it cannot
+    foresee is a call that the libcst stage refuses (RMS002, e.g. an argument to
+    drop whose value holds a comment); convert reports those.
     """
     options = options or Options()
     if not might_contain_calls(source):
@@ -99,12 +105,13 @@ def convert_source(source: str, options: Options | None = None, *, path: str = "
         raise ParseError("cannot analyse: expression nested too deeply", 1, 1) from None
     if not analysis.references:
         return Conversion(source)
-    return _Converter(source, options, path, analysis).run()
+    return _Converter(source, options, path, analysis, predict).run()
 
 
 class _Converter:
-    def __init__(self, source: str, options: Options, path: str, analysis) -> None:
+    def __init__(self, source: str, options: Options, path: str, analysis, predict: bool = False) -> None:
         self.source = source
+        self.predict = predict
         self.options = options
         self.path = path
         self.analysis = analysis
@@ -171,6 +178,16 @@ class _Converter:
         if not accepted:
             return self._done(self.source)
 
+        if self.predict:
+            for ref, plan, _, _ in accepted:
+                self._report_rewrite(ref, plan)
+            self.findings.sort(key=lambda f: (f.line, f.column, f.code))
+            return Conversion(self.source, self.findings, True)
+
+        import libcst as cst
+
+        from .rewrite import CannotRewrite, build_call
+
         # A misspelled attribute (``ms.nn.RMSprop``) only needs its last name
         # fixed; the import that reached it is right and stays.
         def attr_fix(ref: Reference, plan: CallPlan) -> bool:
@@ -222,18 +239,7 @@ class _Converter:
             if not any(s <= start and end <= e and (s, e) != (start, end) for _, _, s, e, _ in built):
                 edits.append(Edit(start, end, text))
         for ref, plan, start, end, text in built:
-            assert ref.call is not None
-            for code, message, node, severity in plan.reports:
-                self.add(code, message, node if node is not None else ref.call, severity)
-            self.add(
-                "RMS101",
-                f"{ref.spelled} -> {plan.dst.qualname}" + (" (spelling fixed)" if plan.spelling_only else ""),
-                ref.call,
-            )
-            if self.options.verify:
-                verification = self._verify(plan)
-                if verification is not None:
-                    self.findings.append(verification_finding(self, ref, plan, verification))
+            self._report_rewrite(ref, plan)
 
         new_source = _apply(self.source, edits)
         try:
@@ -244,6 +250,20 @@ class _Converter:
                      self.analysis.tree.body[0])
             return self._done(self.source)
         return self._done(new_source)
+
+    def _report_rewrite(self, ref: Reference, plan: CallPlan) -> None:
+        assert ref.call is not None
+        for code, message, node, severity in plan.reports:
+            self.add(code, message, node if node is not None else ref.call, severity)
+        self.add(
+            "RMS101",
+            f"{ref.spelled} -> {plan.dst.qualname}" + (" (spelling fixed)" if plan.spelling_only else ""),
+            ref.call,
+        )
+        if self.options.verify:
+            verification = self._verify(plan)
+            if verification is not None:
+                self.findings.append(verification_finding(self, ref, plan, verification))
 
     def _done(self, new_source: str) -> Conversion:
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))

@@ -185,12 +185,26 @@ def text_line(finding: Finding) -> Any:
     )
 
 
+def plain_line(finding: Finding) -> str:
+    """The same line as :func:`text_line`, as a plain string."""
+    location = display_path(finding.path)
+    if finding.cell is not None:
+        location += f"[cell {finding.cell}]"
+    return f"{location}:{finding.line}:{finding.column}: {finding.code} [{finding.severity}] {finding.message}"
+
+
 def print_text(console: Any, findings: Sequence[Finding]) -> None:
     """Print findings on a rich ``Console``; colour only when it is a terminal.
 
     Rich decides colour: none when the output is not a terminal, none under
     ``NO_COLOR`` (https://no-color.org), forced by ``FORCE_COLOR``.  Lines are
-    never wrapped, so piped output stays one finding per line.
+    never wrapped, so piped output stays one finding per line.  A console with
+    ``plain = True`` (the CLI's, when stderr is not a terminal) gets plain
+    strings, so a piped run never pays for importing rich.
     """
+    if getattr(console, "plain", False):
+        for finding in findings:
+            console.print(plain_line(finding))
+        return
     for finding in findings:
         console.print(text_line(finding), soft_wrap=True, highlight=False)

@@ -11,11 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-import libcst as cst
-
 from .analysis import Analysis, Binding, LineIndex, Reference, Scope
 from .apis import TARGET_SPELLINGS
-from .rewrite import comments_in, merge_whitespace
 
 
 @dataclass
@@ -256,6 +253,9 @@ def _top_insertion_line(analysis: Analysis) -> int:
 
 def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
     """Remove some names from an import statement's source, keeping the rest as written."""
+    import libcst as cst
+
+    from .rewrite import comments_in, merge_whitespace
     config = cst.PartialParserConfig(default_newline=newline)
     node = cst.parse_statement(text, config=config)
     assert isinstance(node, cst.SimpleStatementLine)
@@ -289,5 +289,7 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
     return code
 
 
-def comments_of(node: cst.CSTNode) -> bool:
+def comments_of(node) -> bool:
+    from .rewrite import comments_in
+
     return bool(comments_in(node))

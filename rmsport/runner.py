@@ -44,7 +44,7 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResul
     return FileResult(path, [finding], failed=True)
 
 
-def convert_text(text: str, path: str, options) -> "object":
+def convert_text(text: str, path: str, options, *, predict: bool = False) -> "object":
     """Dispatch on file type: notebooks go cell by cell."""
     from .convert import convert_source
 
@@ -52,7 +52,7 @@ def convert_text(text: str, path: str, options) -> "object":
         from .notebook import convert_notebook
 
         return convert_notebook(text, options, path=path)
-    return convert_source(text, options, path=path)
+    return convert_source(text, options, path=path, predict=predict)
 
 
 def make_diff(old: str, new: str, path: str) -> str:
@@ -84,7 +84,8 @@ def process_file(path: Path, job: Job, display: str | None = None) -> FileResult
     if not might_contain_calls(data):
         return FileResult(name)
     try:
-        result = convert_text(source.text, name, job.options)
+        # check without --diff needs the verdict, not the text: skip libcst.
+        result = convert_text(source.text, name, job.options, predict=not (job.write or job.want_diff))
     except ParseError as exc:
         return _error(name, exc.message, exc.line, exc.column)
     except RecursionError:
@@ -97,7 +98,7 @@ def process_file(path: Path, job: Job, display: str | None = None) -> FileResult
     if job.write:
         try:
             new_data = encode(source, result.source)
-            write_atomic(path, new_data)
+            write_atomic(path, new_data, expected=data)
         except SourceError as exc:
             out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
             out.failed = True
@@ -120,7 +121,7 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
         result.output = data
         return result
     try:
-        conv = convert_text(source.text, name, job.options)
+        conv = convert_text(source.text, name, job.options, predict=not (job.write or job.want_diff))
     except ParseError as exc:
         result = _error(name, exc.message, exc.line, exc.column)
         result.output = data

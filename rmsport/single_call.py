@@ -9,7 +9,7 @@ from .convert import Options, ParseError, convert_source, parse
 from .analysis import analyse
 from .apis import APIS, DIRECTIONS
 from .findings import Finding
-from .rewrite import plan_call
+from .plan import plan_call
 
 # Names a user may write the class with on the command line, per source side.
 _PRELUDES = {

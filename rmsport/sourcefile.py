@@ -58,6 +58,8 @@ except ImportError:  # pragma: no cover - Windows
 
 BOM = codecs.BOM_UTF8
 NUL = b"\0"
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # so that opening a FIFO cannot hang
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 TEMP_SUFFIX = ".rmsport-tmp"
 CHANGED_ON_DISK = "changed on disk while converting"
 
@@ -165,7 +167,7 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     problem raises :class:`SourceError` with the reason.  Opening is
     non-blocking, so a FIFO without a writer cannot hang the run.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | _NONBLOCK | _CLOEXEC | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -176,7 +178,7 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
             raise SourceError(os.strerror(errno.EISDIR))
         if not stat.S_ISREG(info.st_mode):
             raise SourceError(f"not a regular file ({_kind(info.st_mode)})")
-        if hasattr(os, "set_blocking"):
+        if _NONBLOCK:
             os.set_blocking(fd, True)
         chunks = []
         while True:
@@ -251,6 +253,9 @@ def write_atomic(
             if current != expected:
                 raise SourceError(CHANGED_ON_DISK)
             info = os.fstat(lock_fd)
+            if fcntl is None:  # pragma: no cover - Windows cannot replace an open file
+                os.close(lock_fd)
+                lock_fd = None
         else:
             try:
                 info = os.stat(target)
@@ -270,7 +275,7 @@ def _open_locked(target: Path) -> int:
     path currently names (retrying if it is replaced while we wait)."""
     for _ in range(100):
         try:
-            fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(target, os.O_RDONLY | _NONBLOCK | _CLOEXEC | getattr(os, "O_BINARY", 0))
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise SourceError(CHANGED_ON_DISK) from None
@@ -279,8 +284,7 @@ def _open_locked(target: Path) -> int:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError(f"not a regular file ({_kind(info.st_mode)})")
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd)
             try:
                 now = os.stat(target)
             except FileNotFoundError:
@@ -297,10 +301,22 @@ def _open_locked(target: Path) -> int:
     raise SourceError(CHANGED_ON_DISK)  # pragma: no cover - a file replaced 100 times in a row
 
 
+def _lock(fd: int) -> None:
+    """Exclusive advisory lock; file systems without locks (some NFS setups)
+    fall back to the content comparison alone."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF):
+            raise
+
+
 def _read_fd(fd: int) -> bytes:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        if hasattr(os, "set_blocking"):
+        if _NONBLOCK:
             os.set_blocking(fd, True)
         chunks = []
         while True:
@@ -328,7 +344,10 @@ def _replace(target: Path, data: bytes, info: os.stat_result) -> None:
                     os.fchown(handle.fileno(), info.st_uid, info.st_gid)
                 except OSError:
                     pass  # best effort, as with any editor's save
-            os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+        if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before 3.13
+            os.chmod(tmp, stat.S_IMODE(info.st_mode))
         os.replace(tmp, target)
     except BaseException as exc:
         try:

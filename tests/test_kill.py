@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 FILES = 200
 SEED = 20240517
@@ -143,6 +142,12 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def group_alive(pgid: int) -> bool:
     """Whether a process of group *pgid* still runs (zombies do not count)."""
+    return group_size(pgid) > 0
+
+
+def group_size(pgid: int) -> int:
+    """How many processes of group *pgid* are running (zombies do not count)."""
+    count = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -153,8 +158,8 @@ def group_alive(pgid: int) -> bool:
         # pid (comm) state ppid pgrp ...; comm may contain spaces and parens
         fields = stat.rsplit(")", 1)[1].split()
         if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+            count += 1
+    return count
 
 
 def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
@@ -207,9 +212,9 @@ def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
     assert partial, "no kill landed in the middle of a run; the test proved nothing"
 
 
-@pytest.mark.xfail(strict=True, reason="CLI bug: after SIGKILL of the rmsport process, its pool workers "
-                   "hang forever (holding the output pipes open); see report")
 def test_workers_exit_when_the_cli_is_killed(tmp_path):
+    """Orphaned pool workers must not outlive a killed CLI: they would hold the
+    output pipes open, and whoever waits for EOF (pre-commit, CI) would hang."""
     work = tmp_path / "tree"
     make_tree(work)
     with open(tmp_path / "stderr", "wb") as err:
@@ -220,7 +225,10 @@ def test_workers_exit_when_the_cli_is_killed(tmp_path):
             start_new_session=True,
         )
         try:
-            time.sleep(0.8)
+            deadline = time.monotonic() + 20
+            while group_size(proc.pid) < 3 and time.monotonic() < deadline:  # the CLI and its 2 workers
+                time.sleep(0.005)
+            assert group_size(proc.pid) >= 3, "the worker pool never started"
             proc.send_signal(signal.SIGKILL)  # only the main process, as the OOM killer would
             proc.wait()
             deadline = time.monotonic() + 10

@@ -83,10 +83,7 @@ def test_empty_and_comment_only_files(tmp_path, content, command):
     [
         b"",
         b"# comment only\r\n",
-        pytest.param(
-            b"\xef\xbb\xbf# bom\n",
-            marks=pytest.mark.xfail(strict=True, reason="CLI bug: convert - drops the UTF-8 BOM; see report"),
-        ),
+        b"\xef\xbb\xbf# bom\n",
     ],
 )
 def test_empty_and_comment_only_stdin(content):

@@ -376,3 +376,17 @@ def test_write_refuses_a_fifo(tmp_path):
     with pytest.raises(SourceError, match="FIFO"):
         write_atomic(fifo, b"x\n", expected=b"")
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_file_system_without_locks_still_compares_content(tmp_path, monkeypatch):
+    def no_locks(fd, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(sourcefile.fcntl, "flock", no_locks)
+    path = tmp_path / "a.py"
+    path.write_bytes(b"x = 1\n")
+    assert write_atomic(path, b"x = 2\n", expected=b"x = 1\n") is True
+    assert path.read_bytes() == b"x = 2\n"
+    with pytest.raises(SourceError, match="changed on disk"):
+        write_atomic(path, b"x = 3\n", expected=b"x = 1\n")
+    assert path.read_bytes() == b"x = 2\n"
