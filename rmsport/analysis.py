@@ -153,114 +153,21 @@ class _Collector:
                 self.stmt_scope[id(stmt)] = scope
             self.visit(stmt, scope)
 
-    def visit(self, node: ast.AST, scope: Scope) -> None:  # noqa: C901 - one dispatch
-        # Iterative over plain expressions would be faster, but recursion keeps
-        # the scope logic readable; deeply nested input is caught by the caller.
-        if isinstance(node, ast.Name):
-            self.count(node.id)
-            if isinstance(node.ctx, (ast.Load, ast.Del)):
-                # ``del torch`` needs the binding as much as a use does.
-                self.loads.append((node, scope))
-            elif isinstance(node.ctx, ast.Store):
-                self._bind_other(node.id, scope)
-            return
-        if isinstance(node, ast.Attribute):
-            chain: list[ast.expr] = [node]
-            inner = node.value
-            while isinstance(inner, ast.Attribute):
-                chain.append(inner)
-                inner = inner.value
-            if isinstance(inner, ast.Name):
-                chain.append(inner)
-                chain.reverse()
-                self.chains.append((chain, scope))
-                self.visit(inner, scope)
-            else:
-                self.visit(inner, scope)
-            return
-        if isinstance(node, ast.Call):
-            self.call_funcs[id(node.func)] = node
-            self.scope_of_node[id(node)] = scope
-            self.visit(node.func, scope)
-            for arg in node.args:
-                self.visit(arg, scope)
-            for kw in node.keywords:
-                self.visit(kw.value, scope)
-            return
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self._imports(node, scope)
-            return
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for dec in node.decorator_list:
-                self.visit(dec, scope)
-            self._bind_other(node.name, scope)
-            self.count(node.name)
-            inner_scope = self.new_scope("function", scope)
-            self._arguments(node.args, scope, inner_scope)
-            if node.returns is not None:
-                self.visit(node.returns, scope)
-            for tp in getattr(node, "type_params", ()) or ():
-                self.visit(tp, inner_scope)
-            self.walk_body(node.body, inner_scope)
-            return
-        if isinstance(node, ast.Lambda):
-            inner_scope = self.new_scope("function", scope)
-            self._arguments(node.args, scope, inner_scope)
-            self.visit(node.body, inner_scope)
-            return
-        if isinstance(node, ast.ClassDef):
-            for dec in node.decorator_list:
-                self.visit(dec, scope)
-            for base in node.bases:
-                self.visit(base, scope)
-            for kw in node.keywords:
-                self.visit(kw.value, scope)
-            self._bind_other(node.name, scope)
-            self.count(node.name)
-            inner_scope = self.new_scope("class", scope)
-            self.walk_body(node.body, inner_scope)
-            return
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            inner_scope = self.new_scope("comprehension", scope)
-            for i, gen in enumerate(node.generators):
-                # The first iterable is evaluated in the enclosing scope.
-                self.visit(gen.iter, scope if i == 0 else inner_scope)
-                self.visit(gen.target, inner_scope)
-                for cond in gen.ifs:
-                    self.visit(cond, inner_scope)
-            if isinstance(node, ast.DictComp):
-                self.visit(node.key, inner_scope)
-                self.visit(node.value, inner_scope)
-            else:
-                self.visit(node.elt, inner_scope)
-            return
-        if isinstance(node, ast.Global):
-            scope.globals.update(node.names)
-            for name in node.names:
-                self.count(name)
-            return
-        if isinstance(node, ast.Nonlocal):
-            scope.nonlocals.update(node.names)
-            for name in node.names:
-                self.count(name)
-            return
-        if isinstance(node, ast.ExceptHandler):
-            if node.name:
-                self._bind_other(node.name, scope)
-                self.count(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
-            if node.name:
-                self._bind_other(node.name, scope)
-                self.count(node.name)
-        elif isinstance(node, ast.MatchMapping):
-            if node.rest:
-                self._bind_other(node.rest, scope)
-                self.count(node.rest)
-        elif hasattr(ast, "TypeVar") and isinstance(node, (ast.TypeVar, ast.ParamSpec, ast.TypeVarTuple)):
-            self._bind_other(node.name, scope)
-            self.count(node.name)
-        for name, value in ast.iter_fields(node):
-            if isinstance(value, list):
+    def visit(self, node: ast.AST, scope: Scope) -> None:
+        # Dispatch on the exact type: this walk is the hot loop of a whole-tree
+        # check, so plain nodes take the cheapest path (``_generic``).
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            self._generic(node, scope)
+        else:
+            handler(self, node, scope)
+
+    def _generic(self, node: ast.AST, scope: Scope) -> None:
+        for name in _CHILD_FIELDS.get(type(node)) or _child_fields(type(node)):
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
                 if value and isinstance(value[0], ast.stmt):
                     self.walk_body(value, scope)
                 else:
@@ -269,6 +176,107 @@ class _Collector:
                             self.visit(item, scope)
             elif isinstance(value, ast.AST):
                 self.visit(value, scope)
+
+    def _leaf(self, node: ast.AST, scope: Scope) -> None:
+        return
+
+    def _name(self, node: ast.Name, scope: Scope) -> None:
+        counts = self.name_counts
+        counts[node.id] = counts.get(node.id, 0) + 1
+        ctx = type(node.ctx)
+        if ctx is ast.Load or ctx is ast.Del:
+            # ``del torch`` needs the binding as much as a use does.
+            self.loads.append((node, scope))
+        elif ctx is ast.Store:
+            self._bind_other(node.id, scope)
+
+    def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
+        chain: list[ast.expr] = [node]
+        inner = node.value
+        while type(inner) is ast.Attribute:
+            chain.append(inner)
+            inner = inner.value  # type: ignore[attr-defined]
+        if type(inner) is ast.Name:
+            chain.append(inner)
+            chain.reverse()
+            self.chains.append((chain, scope))
+        self.visit(inner, scope)
+
+    def _call(self, node: ast.Call, scope: Scope) -> None:
+        self.call_funcs[id(node.func)] = node
+        self.scope_of_node[id(node)] = scope
+        self.visit(node.func, scope)
+        for arg in node.args:
+            self.visit(arg, scope)
+        for kw in node.keywords:
+            self.visit(kw.value, scope)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        self._imports(node, scope)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        for dec in node.decorator_list:
+            self.visit(dec, scope)
+        self._bind_other(node.name, scope)
+        self.count(node.name)
+        inner_scope = self.new_scope("function", scope)
+        self._arguments(node.args, scope, inner_scope)
+        if node.returns is not None:
+            self.visit(node.returns, scope)
+        for tp in getattr(node, "type_params", ()) or ():
+            self.visit(tp, inner_scope)
+        self.walk_body(node.body, inner_scope)
+
+    def _lambda(self, node: ast.Lambda, scope: Scope) -> None:
+        inner_scope = self.new_scope("function", scope)
+        self._arguments(node.args, scope, inner_scope)
+        self.visit(node.body, inner_scope)
+
+    def _class(self, node: ast.ClassDef, scope: Scope) -> None:
+        for dec in node.decorator_list:
+            self.visit(dec, scope)
+        for base in node.bases:
+            self.visit(base, scope)
+        for kw in node.keywords:
+            self.visit(kw.value, scope)
+        self._bind_other(node.name, scope)
+        self.count(node.name)
+        inner_scope = self.new_scope("class", scope)
+        for tp in getattr(node, "type_params", ()) or ():
+            self.visit(tp, inner_scope)
+        self.walk_body(node.body, inner_scope)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scope: Scope) -> None:
+        inner_scope = self.new_scope("comprehension", scope)
+        for i, gen in enumerate(node.generators):
+            # The first iterable is evaluated in the enclosing scope.
+            self.visit(gen.iter, scope if i == 0 else inner_scope)
+            self.visit(gen.target, inner_scope)
+            for cond in gen.ifs:
+                self.visit(cond, inner_scope)
+        if isinstance(node, ast.DictComp):
+            self.visit(node.key, inner_scope)
+            self.visit(node.value, inner_scope)
+        else:
+            self.visit(node.elt, inner_scope)
+
+    def _global(self, node: ast.Global, scope: Scope) -> None:
+        scope.globals.update(node.names)
+        for name in node.names:
+            self.count(name)
+
+    def _nonlocal(self, node: ast.Nonlocal, scope: Scope) -> None:
+        scope.nonlocals.update(node.names)
+        for name in node.names:
+            self.count(name)
+
+    def _named_binding(self, node: ast.AST, scope: Scope) -> None:
+        # except ... as NAME, match captures, type parameters
+        name = getattr(node, "rest", None) if isinstance(node, ast.MatchMapping) else getattr(node, "name", None)
+        if name:
+            self._bind_other(name, scope)
+            self.count(name)
+        self._generic(node, scope)
 
     def _arguments(self, args: ast.arguments, outer: Scope, inner: Scope) -> None:
         for default in (*args.defaults, *[d for d in args.kw_defaults if d is not None]):
@@ -322,6 +330,49 @@ class _Collector:
             self.module.bind(binding)
         else:
             scope.bind(binding)
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that never hold a node worth visiting (operators, contexts, names).
+_SKIP_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_comment", "kind", "conversion", "is_async", "level", "simple", "id", "attr", "arg"}
+)
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
+    _CHILD_FIELDS[cls] = fields
+    return fields
+
+
+_HANDLERS: dict[type, object] = {
+    ast.Name: _Collector._name,
+    ast.Attribute: _Collector._attribute,
+    ast.Call: _Collector._call,
+    ast.Import: _Collector._import,
+    ast.ImportFrom: _Collector._import,
+    ast.FunctionDef: _Collector._function,
+    ast.AsyncFunctionDef: _Collector._function,
+    ast.Lambda: _Collector._lambda,
+    ast.ClassDef: _Collector._class,
+    ast.ListComp: _Collector._comprehension,
+    ast.SetComp: _Collector._comprehension,
+    ast.GeneratorExp: _Collector._comprehension,
+    ast.DictComp: _Collector._comprehension,
+    ast.Global: _Collector._global,
+    ast.Nonlocal: _Collector._nonlocal,
+    ast.ExceptHandler: _Collector._named_binding,
+    ast.MatchAs: _Collector._named_binding,
+    ast.MatchStar: _Collector._named_binding,
+    ast.MatchMapping: _Collector._named_binding,
+    ast.Constant: _Collector._leaf,
+    ast.Pass: _Collector._leaf,
+    ast.Break: _Collector._leaf,
+    ast.Continue: _Collector._leaf,
+}
+for _name in ("TypeVar", "ParamSpec", "TypeVarTuple"):
+    if hasattr(ast, _name):
+        _HANDLERS[getattr(ast, _name)] = _Collector._named_binding
 
 
 def _is_framework(qualname: str | None) -> bool:

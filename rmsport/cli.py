@@ -133,7 +133,7 @@ def _run(
     no_gitignore: bool,
     stdin_filename: str | None,
 ) -> int:
-    from .convert import Options
+    from .options import Options
     from .runner import FileResult, Job, process_stdin, run_files
 
     if target == "experimental" and to != "mindspore":
@@ -179,10 +179,10 @@ def _run(
             binary.flush()
 
     if file_paths:
-        from .discovery import Skipped, iter_source_files
+        from .discovery import Skipped, iter_source_paths
 
         skipped: list[Skipped] = []
-        files = iter_source_files(
+        files = iter_source_paths(
             file_paths,
             exclude=list(exclude) or None,
             extend_exclude=list(extend_exclude) or None,
@@ -194,7 +194,7 @@ def _run(
 
         with progress_for(console, enabled=not quiet) as progress:
             run_files(
-                ((p, str(p)) for p in files),
+                ((p, p) for p in files),
                 job,
                 jobs=jobs,
                 on_result=lambda r: (collect(r), progress.advance()),
@@ -271,7 +271,7 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
     """
-    from .convert import Options
+    from .options import Options
     from .single_call import CallError, plan_single_call
 
     console = _stderr_console()

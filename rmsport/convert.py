@@ -17,27 +17,29 @@ import re
 from dataclasses import dataclass, field
 
 from .analysis import LineIndex, Reference, analyse
-from .apis import APIS, CLASS_NAMES, DIRECTIONS, MISSPELLED
+from .apis import APIS, DIRECTIONS, MISSPELLED
 from .findings import CODES, Finding
 from .imports import Edit, plan_imports
+from .options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES, Options
 from .plan import CallPlan, plan_call
+from .prefilter import might_contain_calls
 
-TO_CHOICES = ("mindspore", "torch")
-TARGET_CHOICES = ("nn", "experimental")
-EPS_CHOICES = ("literal", "matched")
+__all__ = [
+    "EPS_CHOICES",
+    "TARGET_CHOICES",
+    "TO_CHOICES",
+    "Conversion",
+    "Options",
+    "ParseError",
+    "convert_source",
+    "might_contain_calls",
+    "parse",
+]
+
 
 # Findings that stay true when a file is left unchanged after all.
 _KEPT_ON_ABANDON = frozenset({"RMS002", "RMS102", "RMS103"})
-_PREFILTER = tuple(name.encode() for name in sorted(CLASS_NAMES))
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-@dataclass
-class Options:
-    to: str = "mindspore"
-    target: str = "nn"
-    eps_mapping: str = "literal"
-    verify: bool = False
 
 
 @dataclass
@@ -55,13 +57,6 @@ class ParseError(Exception):
         self.message = message
         self.line = line
         self.column = column
-
-
-def might_contain_calls(data: bytes | str) -> bool:
-    """Cheap byte-level test: can this file hold an RMSProp reference at all?"""
-    if isinstance(data, str):
-        return any(name.decode() in data for name in _PREFILTER)
-    return any(name in data for name in _PREFILTER)
 
 
 def parse(source: str) -> ast.Module:

@@ -40,7 +40,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a pattern is compiled: most runs never need it
+    import pathspec
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -89,6 +92,8 @@ def find_project_root(paths: Iterable[Path]) -> Path:
 
 
 def _compile(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
@@ -161,7 +166,7 @@ def _ancestor_gitignores(
     return found
 
 
-def iter_source_files(
+def iter_source_paths(
     paths: list[Path],
     *,
     exclude: list[str] | None = None,
@@ -170,7 +175,7 @@ def iter_source_files(
     respect_gitignore: bool = True,
     root: Path | None = None,
     errors: list[Skipped] | None = None,
-) -> Iterator[Path]:
+) -> Iterator[str]:
     """Yield the source files under ``paths`` (see the module docstring).
 
     ``root`` anchors the patterns (default: :func:`find_project_root`).  Paths
@@ -180,7 +185,7 @@ def iter_source_files(
         root = find_project_root(paths)
     root = Path(os.path.abspath(root))
     matcher = _Matcher(exclude, extend_exclude)
-    found: dict[str, Path] = {}  # absolute path -> path as spelled
+    found: dict[str, str] = {}  # absolute path -> path as spelled
 
     for given in paths:
         absolute = Path(os.path.abspath(given))
@@ -200,18 +205,26 @@ def iter_source_files(
                 walk_root, walk_rel = absolute, ""
             gitignores = _ancestor_gitignores(walk_root, absolute, errors) if respect_gitignore else []
             prefix = os.path.join(str(absolute), "")
+            spelled = "" if os.path.normpath(given) == "." else os.path.join(str(given), "")
             for child in _walk(str(absolute), walk_rel, matcher, gitignores, respect_gitignore, errors):
                 if child not in found:
-                    found[child] = given / child[len(prefix) :]
+                    # strings, not Paths: building 2,000 Path objects costs more than the walk
+                    found[child] = spelled + child[len(prefix) :]
         elif absolute.exists() or absolute.is_symlink():
             if force_exclude and rel and _file_excluded(rel, root, absolute, matcher, respect_gitignore):
                 continue
-            found.setdefault(str(absolute), given)
+            found.setdefault(str(absolute), str(given))
         elif errors is not None:
             errors.append(Skipped(given, "no such file or directory"))
 
     for key in sorted(found, key=_sort_key):
         yield found[key]
+
+
+def iter_source_files(paths: list[Path], **options) -> Iterator[Path]:
+    """:func:`iter_source_paths` as ``Path`` objects (same options)."""
+    for path in iter_source_paths(paths, **options):
+        yield Path(path)
 
 
 def _file_excluded(rel: str, root: Path, absolute: Path, matcher: _Matcher, respect_gitignore: bool) -> bool:

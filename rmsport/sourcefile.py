@@ -46,7 +46,6 @@ import errno
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,6 +330,8 @@ def _read_fd(fd: int) -> bytes:
 def _replace(target: Path, data: bytes, info: os.stat_result) -> None:
     prefix, suffix = temp_name_for(target)
     try:
+        import tempfile  # only when writing: keeps check's start-up small
+
         fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
     except OSError as exc:
         raise SourceError(_reason(exc)) from None

@@ -14,3 +14,10 @@ def test_readme_lists_every_code():
 def test_changelog_is_keep_a_changelog():
     text = (ROOT / "CHANGELOG.md").read_text()
     assert "Keep a Changelog" in text and "## [Unreleased]" in text
+
+
+def test_prefilter_knows_every_class_name():
+    from rmsport.apis import CLASS_NAMES
+    from rmsport.prefilter import CLASS_NAMES as PREFILTER_NAMES
+
+    assert set(PREFILTER_NAMES) == set(CLASS_NAMES)

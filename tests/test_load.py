@@ -142,8 +142,6 @@ def test_overlapping_explicit_batches(tmp_path):
     assert not corrupted, f"{len(corrupted)} files differ from a single run, e.g. {corrupted[:5]}"
 
 
-@pytest.mark.xfail(strict=True, reason="CLI bug: runner.process_file calls write_atomic(path, new_data) without "
-                   "expected=data, so an edit made during the conversion is overwritten; see report")
 def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch):
     """An editor saves the file while rmsport converts it: the save must win.
 
@@ -160,8 +158,8 @@ def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch)
     edited = b"import torch\nopt = torch.optim.RMSprop(p, lr=0.2)  # edited meanwhile\n"
     real_convert_text = runner.convert_text
 
-    def convert_while_someone_saves(text, name, options):
-        result = real_convert_text(text, name, options)
+    def convert_while_someone_saves(*args, **kwargs):
+        result = real_convert_text(*args, **kwargs)
         path.write_bytes(edited)
         return result
 
@@ -169,4 +167,31 @@ def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["convert", "-j", "1", str(path)])
     assert path.read_bytes() == edited, "the edit made during the conversion was overwritten"
     assert result.exit_code == 123, result.output
+    assert "RMS001" in result.output
     assert "changed on disk" in result.output
+
+
+@pytest.mark.xfail(strict=True, reason="CLI bug: cli._summary counts a file that could not be written both as "
+                   "converted and as failed ('1 file converted, -1 left unchanged, 1 could not be read or "
+                   "parsed.'); see report")
+def test_summary_of_a_file_that_could_not_be_written(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rmsport import runner
+    from rmsport.cli import main
+
+    path = tmp_path / "train.py"
+    path.write_bytes(b"import torch\nopt = torch.optim.RMSprop(p, lr=0.1)\n")
+    real_convert_text = runner.convert_text
+
+    def convert_while_someone_saves(*args, **kwargs):
+        result = real_convert_text(*args, **kwargs)
+        path.write_bytes(b"x = 1  # edited meanwhile\n")
+        return result
+
+    monkeypatch.setattr(runner, "convert_text", convert_while_someone_saves)
+    result = CliRunner().invoke(main, ["convert", "-j", "1", str(path)])
+    assert result.exit_code == 123
+    summary = result.output.strip().splitlines()[-1]
+    assert "-1" not in summary, summary
+    assert "1 file converted" not in summary, summary

@@ -512,6 +512,125 @@ def test_unrelated_lines_survive_byte_for_byte(module):
                 assert "mindspore" not in name
 
 
+# --- the other direction: MindSpore sources ----------------------------------------
+
+MS_IMPORT_STYLES = [
+    ("from mindspore import nn", "nn.RMSProp", MS_NN),
+    ("import mindspore as ms", "ms.nn.RMSProp", MS_NN),
+    ("import mindspore", "mindspore.nn.RMSProp", MS_NN),
+    ("from mindspore.nn import RMSProp", "RMSProp", MS_NN),
+    ("import mindspore.nn as msnn", "msnn.RMSProp", MS_NN),
+    ("from mindspore.experimental import optim", "optim.RMSprop", MS_EXPERIMENTAL),
+    ("import mindspore as ms", "ms.experimental.optim.RMSprop", MS_EXPERIMENTAL),
+]
+
+MS_VALUES = {
+    "learning_rate": ["0.1", "0.01", "1e-3", "lr", "cfg.lr", "base_lr * 2"],
+    "lr": ["0.1", "0.01", "1e-3", "lr", "cfg.lr"],
+    "decay": ["0.9", "0.99", "decay"],
+    "alpha": ["0.9", "0.99", "alpha"],
+    "momentum": ["0.0", "0.9", "mom"],
+    "epsilon": ["1e-10", "1e-8", "1e-6", "eps"],
+    "eps": ["1e-10", "1e-8", "eps"],
+    "use_locking": ["False", "True"],
+    "centered": ["False", "True", "flag"],
+    "loss_scale": ["1.0", "1024.0"],
+    "weight_decay": ["0.0", "1e-4", "wd"],
+    "maximize": ["False"],
+}
+
+
+@st.composite
+def ms_modules(draw) -> tuple[str, str, int]:
+    style, callee, api = draw(st.sampled_from(MS_IMPORT_STYLES))
+    order = [kw for kw in APIS[api].keywords.values() if kw != "params"]
+    calls = []
+    for _ in range(draw(st.integers(1, 3))):
+        n_pos = draw(st.integers(0, len(order)))
+        args = [draw(st.sampled_from(["net.trainable_params()", "params", "net.get_parameters()"]))]
+        args += [draw(st.sampled_from(MS_VALUES[kw])) for kw in order[:n_pos]]
+        kws = draw(st.lists(st.sampled_from(order[n_pos:]), unique=True)) if order[n_pos:] else []
+        args += [f"{kw}={draw(st.sampled_from(MS_VALUES[kw]))}" for kw in kws]
+        if draw(st.booleans()):
+            body = "opt = " + callee + "(\n    " + ",  # c\n    ".join(args) + ",\n)"
+        else:
+            body = "opt = " + callee + "(" + ", ".join(args) + ")"
+        calls.append(body)
+    extra = draw(st.lists(st.sampled_from(SURROUNDINGS), max_size=3))
+    lines = [style, ""]
+    for block in extra:
+        lines.extend(block)
+    lines.extend(calls)
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines) + newline, api, len(calls)
+
+
+@PROFILE
+@given(ms_modules())
+def test_to_torch_parses_is_idempotent_and_local(case):
+    source, api, n_calls = case
+    once = convert_source(source, TO_TORCH, path="x.py")
+    compile(once.source, "x.py", "exec", dont_inherit=True)
+    twice = convert_source(once.source, TO_TORCH, path="x.py")
+    assert twice.source == once.source
+    check_only_calls_and_imports_changed(source, once.source)
+    before = rms_calls(ast.parse(source))
+    after = rms_calls(ast.parse(once.source))
+    assert len(before) == len(after) == n_calls
+    error_lines = {f.line for f in errors_of(once)}
+    for (_, call_a), (api_b, _) in zip(before, after):
+        if api_b != TORCH:
+            assert any(call_a.lineno <= line <= call_a.end_lineno for line in error_lines)
+
+
+@PROFILE
+@given(ms_modules())
+def test_mindspore_round_trip_keeps_the_call_meaning(case):
+    source, api, _ = case
+    there = convert_source(source, TO_TORCH, path="x.py")
+    back = convert_source(
+        there.source, TO_MS if api == MS_NN else TO_MS_EXPERIMENTAL, path="x.py"
+    )
+    compile(back.source, "x.py", "exec", dont_inherit=True)
+    original = rms_calls(ast.parse(source))
+    final = rms_calls(ast.parse(back.source))
+    assert len(original) == len(final)
+    defaults = APIS[api].defaults
+    concept_of = APIS[api].concept_of
+    for (api_a, call_a), (api_b, call_b) in zip(original, final):
+        assert api_a == api == api_b, ast.unparse(call_b)
+        args_a = named_arguments(api, call_a)
+        args_b = named_arguments(api, call_b)
+        for name, value in args_a.items():
+            concept = concept_of.get(name, name)
+            if name not in args_b:
+                # dropped going to torch: only what changes no math, or a default
+                drop = DROPS.get(concept)
+                assert drop is not None, f"{name} lost in {ast.unparse(call_b)}"
+                if drop.how == "loss_scale":
+                    # dropped with a warning (torch.amp.GradScaler does this job)
+                    if number(value) != 1.0:
+                        assert "RMS210" in {f.code for f in there.findings}
+                elif drop.how != "always":
+                    assert number(value) == float(defaults[concept]) or ast.literal_eval(value) == defaults[concept]
+                continue
+            assert same_value(value, args_b[name]), (
+                f"{name}: {ast.unparse(value)} came back as {ast.unparse(args_b[name])}"
+            )
+        for name in args_b.keys() - args_a.keys():
+            concept = concept_of.get(name, name)
+            pinned = args_b[name]
+            # pinned on the way to torch (MindSpore's default) or back (torch's value)
+            torch_default = APIS[TORCH].defaults.get(concept)
+            allowed = {defaults.get(concept), torch_default}
+            value = number(pinned)
+            if value is None:
+                assert ast.literal_eval(pinned) in allowed
+            else:
+                assert any(d is not None and not isinstance(d, bool) and math.isclose(value, float(d))
+                           for d in allowed), f"{name}={ast.unparse(pinned)} added"
+
+
 def test_generator_covers_the_interesting_shapes():
     """Sanity check of the generator: a few fixed draws are well-formed Python."""
     seen_styles = set()

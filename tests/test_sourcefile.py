@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import threading
 
 import pytest
@@ -281,7 +282,7 @@ def test_unwritable_folder(tmp_path, monkeypatch):
     def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(sourcefile.tempfile, "mkstemp", deny)
+    monkeypatch.setattr(tempfile, "mkstemp", deny)
     with pytest.raises(SourceError, match="^Permission denied$"):
         write_atomic(path, b"converted\n", expected=b"original\n")
     assert path.read_bytes() == b"original\n"
