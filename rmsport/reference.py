@@ -82,6 +82,8 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from .apis import APIS as _API_TABLES
+
 __all__ = [
     "APIS",
     "RMSPropConfig",
@@ -247,38 +249,11 @@ def update(
 # API adapters
 
 
+# Each API's constructor defaults under its own keywords, read from the same
+# argument tables the converter uses (``rmsport/apis.py``), so the two cannot drift.
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    TORCH: {
-        "lr": 1e-2,
-        "alpha": 0.99,
-        "eps": 1e-8,
-        "weight_decay": 0,
-        "momentum": 0,
-        "centered": False,
-        "capturable": False,
-        "foreach": None,
-        "maximize": False,
-        "differentiable": False,
-    },
-    MS_NN: {
-        "learning_rate": 0.1,
-        "decay": 0.9,
-        "momentum": 0.0,
-        "epsilon": 1e-10,
-        "use_locking": False,
-        "centered": False,
-        "loss_scale": 1.0,
-        "weight_decay": 0.0,
-    },
-    MS_EXP: {
-        "lr": 1e-2,
-        "alpha": 0.99,
-        "eps": 1e-8,
-        "weight_decay": 0.0,
-        "momentum": 0.0,
-        "centered": False,
-        "maximize": False,
-    },
+    qualname: {table.keywords[concept]: value for concept, value in table.defaults.items()}
+    for qualname, table in _API_TABLES.items()
 }
 
 
