@@ -243,7 +243,8 @@ def _emit_machine_output(output_format: str, findings, stdout) -> None:
 
 def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
     failed = sum(1 for r in results if r.failed)
-    n_changed = len(changed)
+    # A file that would change but could not be written counts as failed only.
+    n_changed = sum(1 for r in changed if not r.failed)
     unchanged = len(results) - n_changed - failed
     if mode == "convert" and not show_diff:
         verb = "converted"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field
 
 from .analysis import LineIndex, Reference, analyse
@@ -94,10 +95,16 @@ def convert_source(
     if not might_contain_calls(source):
         return Conversion(source)
     tree = parse(source)
+    # The scope walk recurses about twice per nesting level; CPython accepts
+    # expressions deeper than the default limit allows for that.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
     try:
         analysis = analyse(tree)
     except RecursionError:
         raise ParseError("cannot analyse: expression nested too deeply", 1, 1) from None
+    finally:
+        sys.setrecursionlimit(limit)
     if not analysis.references:
         return Conversion(source)
     return _Converter(source, options, path, analysis, predict).run()

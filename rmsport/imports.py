@@ -196,7 +196,18 @@ def _rest_of_line(index: LineIndex, lineno: int, offset: int) -> str:
 def _delete_stmt(index: LineIndex, stmt: ast.stmt) -> Edit:
     start, end = index.span(stmt)
     if not _own_lines(index, stmt):
-        # Shares its line with another statement (``import torch; x = 1``).
+        # Shares its line with other statements (``import os; import torch; x = 1``):
+        # take it out with one of its semicolons, or leave a ``pass`` if it is
+        # the whole body of a one-line compound statement.
+        after = index.source[end:]
+        stripped = after.lstrip(" \t")
+        if stripped.startswith(";"):
+            rest = stripped[1:]
+            return Edit(start, end + (len(after) - len(stripped)) + 1 + (len(rest) - len(rest.lstrip(" \t"))), "")
+        line_start = index.starts[stmt.lineno - 1]
+        before = index.source[line_start:start].rstrip(" \t")
+        if before.endswith(";"):
+            return Edit(line_start + len(before) - 1, end, "")
         return Edit(start, end, "pass")
     rest = _rest_of_line(index, stmt.end_lineno, end).strip()  # type: ignore[arg-type]
     line_start = index.starts[stmt.lineno - 1]

@@ -200,6 +200,13 @@ def plan_call(
                     "TypeError unless it is a Python float",
                     where,
                 )
+            elif isinstance(value, bool):
+                plan.report(
+                    "RMS204",
+                    f"{dst.qualname} raises TypeError unless {dst_kw} is a Python float; {value} is a bool "
+                    f"(write {float(value)} if that is what is meant)",
+                    where,
+                )
             elif value is NOT_LITERAL:
                 plan.report(
                     "RMS204",

@@ -185,6 +185,7 @@ def run_files(
     take the rest while this process goes on walking the tree.
     """
     from .prefilter import might_contain_calls
+    from .sourcefile import SourceError, read_bytes
 
     workers = jobs or os.cpu_count() or 1
     pool = None
@@ -193,10 +194,9 @@ def run_files(
     try:
         for path, display in files:
             try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                queue.append(_error(display, f"cannot read: {exc.strerror or exc}"))
+                data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
+            except SourceError as exc:
+                queue.append(_error(display, f"cannot read: {exc}"))
                 continue
             if not might_contain_calls(data):
                 continue

@@ -17,6 +17,7 @@ import random
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -45,19 +46,24 @@ PROFILE = settings.get_profile(f"fuzz-{_NAME}" if _NAME in ("dev", "ci", "thorou
 
 SEEDS: list[bytes] = [
     b"import torch\nopt = torch.optim.RMSprop(model.parameters(), lr=0.01, alpha=0.9, eps=1e-6)\n",
-    b"import torch as th\n\nopt = th.optim.RMSprop(\n    params,  # the params\n    0.001,\n    momentum=0.9,\n    centered=True,\n)\r\n",
+    b"import torch as th\n\nopt = th.optim.RMSprop(\n    params,  # the params\n    0.001,\n"
+    b"    momentum=0.9,\n    centered=True,\n)\r\n",
     b"from torch.optim import RMSprop as R\nfrom torch import nn\n\nclass M(nn.Module):\n"
     b"    def opt(self):\n        return R(self.parameters(), weight_decay=1e-4, maximize=False)\n",
-    b"from torch import optim\nopt = optim.RMSprop([{'params': a.parameters(), 'lr': 0.1}, {'params': b}], lr=0.01)\n",
-    b"import torch\nopt = torch.optim.RMSprop(model.parameters(), *args, **kwargs)\nopt2 = torch.optim.RMSProp(p, eps=0)\n",
-    b"import mindspore\nfrom mindspore import nn\nopt = nn.RMSProp(net.trainable_params(), learning_rate=0.1, decay=0.9,"
+    b"from torch import optim\n"
+    b"opt = optim.RMSprop([{'params': a.parameters(), 'lr': 0.1}, {'params': b}], lr=0.01)\n",
+    b"import torch\nopt = torch.optim.RMSprop(model.parameters(), *args, **kwargs)\n"
+    b"opt2 = torch.optim.RMSProp(p, eps=0)\n",
+    b"import mindspore\nfrom mindspore import nn\n"
+    b"opt = nn.RMSProp(net.trainable_params(), learning_rate=0.1, decay=0.9,"
     b" momentum=0.0, epsilon=1e-10, loss_scale=2.0)\n",
     b"from mindspore.experimental import optim\nopt = optim.RMSprop(net.trainable_params(), lr=0.01)\n",
     b"import mindspore as ms\nopt = ms.nn.RMSProp(params, learning_rate=ms.nn.ExponentialDecayLR(0.1, 0.9, 4))\n",
     b"# -*- coding: latin-1 -*-\nimport torch\n# caf\xe9\nopt = torch.optim.RMSprop(p, lr=1e-3)  # \xe9\n",
     b"\xef\xbb\xbfimport torch\r\nopt = torch.optim.RMSprop(p)\r\n",
     b"import torch\nif x:\n\topt = torch.optim.RMSprop(p, lr=lr if x else 0.1)\nelse:\n\topt = None\n",
-    b"import keras\nimport torch\nk = keras.optimizers.RMSprop(0.001)\nt = torch.optim.Adam(p)\ns = 'torch.optim.RMSprop(p)'\n",
+    b"import keras\nimport torch\nk = keras.optimizers.RMSprop(0.001)\nt = torch.optim.Adam(p)\n"
+    b"s = 'torch.optim.RMSprop(p)'\n",
     b"from torch.optim import *\nopt = RMSprop(p, 0.1, 0.9, 1e-8, 0, 0.9, True)\nisinstance(opt, RMSprop)\n",
     b"import torch\nOPTS = {'rms': torch.optim.RMSprop}\nclass My(torch.optim.RMSprop):\n    pass\n",
     b"import torch\ndef f(RMSprop=torch.optim.RMSprop):\n    return lambda: torch.optim.RMSprop(p, lr=f'{x}')\n",
@@ -109,10 +115,12 @@ inputs = st.one_of(
 
 
 def parses(data: bytes) -> bool:
-    try:
-        ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning on fuzzed literals
+        try:
+            ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
     return True
 
 

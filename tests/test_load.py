@@ -171,9 +171,6 @@ def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch)
     assert "changed on disk" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="CLI bug: cli._summary counts a file that could not be written both as "
-                   "converted and as failed ('1 file converted, -1 left unchanged, 1 could not be read or "
-                   "parsed.'); see report")
 def test_summary_of_a_file_that_could_not_be_written(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

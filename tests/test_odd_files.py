@@ -205,14 +205,12 @@ def test_deeply_nested_stdin(name):
 # --- special files -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="CLI bug: runner.run_files prefilters with a blocking open(path, 'rb'), "
-                   "so a FIFO passed explicitly hangs the run forever; see report")
 @pytest.mark.parametrize("command", ["convert", "check"])
 def test_fifo_given_explicitly_does_not_hang(tmp_path, command):
     fifo = tmp_path / "pipe.py"
     os.mkfifo(fifo)
     try:
-        proc = run(command, str(fifo), timeout=20)
+        proc = run(command, str(fifo), timeout=6)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"rmsport {command} hangs on a FIFO") from None
     assert_clean(proc)
@@ -232,3 +230,26 @@ def test_special_files_in_a_tree(tmp_path, command):
     assert_clean(proc)
     assert proc.returncode in (1, 123)
     assert (tmp_path / "ok.py").read_bytes().startswith(b"import torch\n") == (command == "check")
+
+
+def test_cli_keeps_symlinks_and_modes(tmp_path):
+    real = tmp_path / "real.py"
+    real.write_bytes(b"#!/usr/bin/env python\nimport torch\n" + CALL.encode())
+    real.chmod(0o755)
+    link = tmp_path / "link.py"
+    link.symlink_to("real.py")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "impl.py"
+    target.write_bytes(b"import torch\n" + CALL.encode())
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "alias.py").symlink_to(target)
+    proc = run("convert", str(tmp_path / "link.py"), str(tmp_path / "pkg" / "alias.py"))
+    assert_clean(proc)
+    assert proc.returncode in (0, 1)
+    assert link.is_symlink() and os.readlink(link) == "real.py"
+    assert (tmp_path / "pkg" / "alias.py").is_symlink()
+    assert b"RMSProp(" in real.read_bytes() and b"RMSProp(" in target.read_bytes()
+    assert real.stat().st_mode & 0o777 == 0o755
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith(".rmsport-tmp")]
+    assert leftovers == []

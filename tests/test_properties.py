@@ -37,13 +37,13 @@ from rmsport.convert import Options, convert_source
 from rmsport.findings import ERROR
 
 settings.register_profile(
-    "dev",
+    "props-dev",
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "ci",
+    "props-ci",
     max_examples=60,
     deadline=None,
     derandomize=True,
@@ -51,13 +51,13 @@ settings.register_profile(
     print_blob=True,
 )
 settings.register_profile(
-    "thorough",
+    "props-thorough",
     max_examples=2000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-_PROFILE = os.environ.get("RMSPORT_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
-PROFILE = settings.get_profile(_PROFILE)
+_NAME = os.environ.get("RMSPORT_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+PROFILE = settings.get_profile(f"props-{_NAME}" if _NAME in ("dev", "ci", "thorough") else "props-dev")
 
 TO_MS = Options(to="mindspore", target="nn", eps_mapping="literal")
 TO_MS_EXPERIMENTAL = Options(to="mindspore", target="experimental", eps_mapping="literal")
@@ -83,7 +83,10 @@ TORCH_ORDER = ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]
 NAMES = ["base_lr", "cfg.lr", "args.alpha", "hp['eps']", "wd", "self.momentum", "flag"]
 
 VALUES = {
-    "lr": ["0.01", "1e-3", "0.5", "1", "3e-4", "base_lr", "cfg.lr", "base_lr * 0.1", "1e-3 / 2", "2 * 1e-4", "cfg.optim.lr"],
+    "lr": [
+        "0.01", "1e-3", "0.5", "1", "3e-4", "base_lr", "cfg.lr",
+        "base_lr * 0.1", "1e-3 / 2", "2 * 1e-4", "cfg.optim.lr",
+    ],
     "alpha": ["0.99", "0.9", "0.95", "1 - 1e-2", "args.alpha", "alpha_value"],
     "eps": ["1e-8", "1e-6", "1e-10", "1e-07", "hp['eps']", "eps", "10 ** -8"],
     "weight_decay": ["0", "0.0", "1e-4", "5e-4", "wd", "cfg.wd * 2"],
@@ -161,7 +164,9 @@ def call_specs(draw) -> CallSpec:
         multiline=draw(st.booleans()),
         comments=draw(st.booleans()),
         trailing_comma=draw(st.booleans()),
-        target=draw(st.sampled_from(["opt", "optimizer", "self.opt", "opts['main']", "\u00e9t\u00e9", "\u043e\u043f\u0442"])),
+        target=draw(
+            st.sampled_from(["opt", "optimizer", "self.opt", "opts['main']", "\u00e9t\u00e9", "\u043e\u043f\u0442"])
+        ),
         prefix=draw(st.sampled_from(["", "", "", "y = 1; ", "s = 'caf\u00e9 \u2603'; ", "z = [\"\U0001f600\"]; "])),
         backslash=draw(st.integers(0, 5)) == 0,
         callee_override="misspelled" if draw(st.integers(0, 9)) == 0 else None,
