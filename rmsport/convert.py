@@ -287,7 +287,13 @@ def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, resul
         message = f"verified equivalent to {plan.src.qualname} over {result['steps']} steps"
         severity = "info"
     elif verdict == "unverifiable":
-        message = "unverifiable: an argument is not a literal (or params are grouped)"
+        if plan.not_literal:
+            why = "not literals: " + ", ".join(plan.not_literal)
+        elif plan.grouped:
+            why = "params are grouped; per-group values are not simulated"
+        else:
+            why = "the reference rejects an argument value"
+        message = f"unverifiable ({why}); non-literal calls are not simulated over a grid"
         severity = "info"
     else:
         message = (

@@ -47,6 +47,7 @@ class CallPlan:
     src_kwargs: dict[str, object] = field(default_factory=dict)  # literal values, src names
     dst_kwargs: dict[str, object] = field(default_factory=dict)  # literal values, dst names
     all_literal: bool = True
+    not_literal: list[str] = field(default_factory=list)  # source keywords whose value is an expression
     grouped: bool = False
 
     def report(self, code: str, message: str, node: ast.AST | None = None, severity: str | None = None) -> None:
@@ -163,6 +164,7 @@ def plan_call(
         if concept != "params":
             if value is NOT_LITERAL:
                 plan.all_literal = False
+                plan.not_literal.append(f"{src.keywords[concept]}={ast.unparse(node)}")
             else:
                 plan.src_kwargs[src.keywords[concept]] = value
         action = ArgAction(concept, src_kw, node, value=value)
