@@ -192,7 +192,8 @@ def _run(
         )
         from .progress import progress_for
 
-        with progress_for(console, enabled=not quiet) as progress:
+        description = "converting" if job.write else "checking"
+        with progress_for(console, enabled=not quiet, description=description) as progress:
             run_files(
                 ((p, p) for p in files),
                 job,

@@ -15,13 +15,14 @@ _MIN_FILES = 20
 
 
 class _Bar:
-    def __init__(self, progress=None) -> None:
+    def __init__(self, progress=None, description: str = "") -> None:
         self._progress = progress
+        self._description = description
         self._task = None
 
     def total(self, n: int) -> None:
         if self._progress is not None and n >= _MIN_FILES:
-            self._task = self._progress.add_task("converting", total=n)
+            self._task = self._progress.add_task(self._description, total=n)
 
     def advance(self) -> None:
         if self._progress is not None and self._task is not None:
@@ -33,7 +34,7 @@ def wanted(console, enabled: bool) -> bool:
 
 
 @contextmanager
-def progress_for(console, *, enabled: bool) -> Iterator[_Bar]:
+def progress_for(console, *, enabled: bool, description: str = "converting") -> Iterator[_Bar]:
     if not wanted(console, enabled):
         yield _Bar()
         return
@@ -47,4 +48,4 @@ def progress_for(console, *, enabled: bool) -> Iterator[_Bar]:
         console=console,
         transient=True,
     ) as progress:
-        yield _Bar(progress)
+        yield _Bar(progress, description)
