@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_corpus import make_corpus  # noqa: E402
+from make_corpus import make_corpus
 
 CHECK_GOAL = 4.0
 CONVERT_GOAL = 1.5

@@ -61,20 +61,17 @@ class ParseError(Exception):
 
 
 def parse(source: str) -> ast.Module:
+    """``ast.parse``, with every way it can fail turned into ``ParseError``."""
     try:
         return ast.parse(source)
     except SyntaxError as exc:
         line = exc.lineno or 1
         reason = exc.msg or "invalid syntax"
-        return _raise(f"cannot parse: {reason} (line {line})", line, exc.offset or 1)
+        raise ParseError(f"cannot parse: {reason} (line {line})", line, exc.offset or 1) from None
     except (RecursionError, MemoryError):
-        return _raise("cannot parse: expression nested too deeply for the Python parser", 1, 1)
+        raise ParseError("cannot parse: expression nested too deeply for the Python parser") from None
     except ValueError as exc:  # e.g. source code string cannot contain null bytes
-        return _raise(f"cannot parse: {exc}", 1, 1)
-
-
-def _raise(message: str, line: int, column: int) -> ast.Module:
-    raise ParseError(message, line, column)
+        raise ParseError(f"cannot parse: {exc}") from None
 
 
 def convert_source(
@@ -122,9 +119,9 @@ class _Converter:
         self.newline = match.group() if match else "\n"
         self.findings: list[Finding] = []
         self.direction = DIRECTIONS[(options.to, options.target)]
-        self.target_apis = set(self.direction.values()) | {
-            APIS["mindspore.nn.RMSProp"].qualname if options.target == "nn" else "mindspore.experimental.optim.RMSprop"
-        } if options.to == "mindspore" else {"torch.optim.RMSprop"}
+        # What this run writes; a misspelling of it is fixed even though it is
+        # not a source of the direction.
+        self.target_apis = set(self.direction.values())
 
     # -- findings ----------------------------------------------------------
     def add(self, code: str, message: str, node: ast.AST, severity: str | None = None, **extra) -> Finding:
@@ -186,6 +183,30 @@ class _Converter:
             self.findings.sort(key=lambda f: (f.line, f.column, f.code))
             return Conversion(self.source, self.findings, True)
 
+        imports, built = self._build(accepted)
+        edits: list[Edit] = list(imports.edits)
+        for ref, plan, start, end, text in built:
+            if not any(s <= start and end <= e and (s, e) != (start, end) for _, _, s, e, _ in built):
+                edits.append(Edit(start, end, text))
+        for ref, plan, start, end, text in built:
+            self._report_rewrite(ref, plan)
+
+        new_source = _apply(self.source, edits)
+        try:
+            ast.parse(new_source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # pragma: no cover - a bug guard
+            self.findings = [f for f in self.findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
+            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged",
+                     self.analysis.tree.body[0])
+            return self._done(self.source)
+        return self._done(new_source)
+
+    def _build(self, accepted: list[tuple[Reference, CallPlan, int, int]]):
+        """New text for each call, and the import edits they need.
+
+        A call that libcst refuses is left unchanged with RMS002 and the rest are
+        planned again without it, so one odd call never blocks the others.
+        """
         import libcst as cst
 
         from .rewrite import CannotRewrite, build_call
@@ -200,8 +221,6 @@ class _Converter:
         failed: set[int] = set()
         while True:
             live = [item for item in accepted if id(item[0]) not in failed]
-            if not live:
-                return self._done(self.source)
             imports = plan_imports(
                 self.analysis,
                 self.index,
@@ -234,24 +253,7 @@ class _Converter:
                     break
                 built.append((ref, plan, start, end, new_text))
             else:
-                break
-
-        edits: list[Edit] = list(imports.edits)
-        for ref, plan, start, end, text in built:
-            if not any(s <= start and end <= e and (s, e) != (start, end) for _, _, s, e, _ in built):
-                edits.append(Edit(start, end, text))
-        for ref, plan, start, end, text in built:
-            self._report_rewrite(ref, plan)
-
-        new_source = _apply(self.source, edits)
-        try:
-            ast.parse(new_source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # pragma: no cover - a bug guard
-            self.findings = [f for f in self.findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
-            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged",
-                     self.analysis.tree.body[0])
-            return self._done(self.source)
-        return self._done(new_source)
+                return imports, built
 
     def _report_rewrite(self, ref: Reference, plan: CallPlan) -> None:
         assert ref.call is not None
@@ -271,11 +273,11 @@ class _Converter:
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))
         return Conversion(new_source, self.findings, new_source != self.source)
 
-    def _verify(self, plan: CallPlan) -> dict:
+    def _verify(self, plan: CallPlan) -> dict | None:
         from .verify import unverifiable, verify
 
         if plan.spelling_only:
-            return None  # type: ignore[return-value]
+            return None
         if not plan.all_literal:
             return unverifiable()
         return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))

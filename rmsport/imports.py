@@ -253,9 +253,7 @@ def _top_insertion_line(analysis: Analysis) -> int:
     """The line after the module docstring and ``from __future__`` imports (0: the top)."""
     line = 0
     for stmt in analysis.tree.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str) and line == 0:
-            line = stmt.end_lineno or 0
-        elif isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str) and line == 0 or isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
             line = stmt.end_lineno or 0
         else:
             break
@@ -267,6 +265,7 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
     import libcst as cst
 
     from .rewrite import comments_in, merge_whitespace
+
     config = cst.PartialParserConfig(default_newline=newline)
     node = cst.parse_statement(text, config=config)
     assert isinstance(node, cst.SimpleStatementLine)
@@ -286,7 +285,7 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
             # The gap keeps the dropped name's trailing comment on a line of its own.
             merged = merge_whitespace(kept[-1].comma.whitespace_after, alias.comma.whitespace_after)
             kept[-1] = kept[-1].with_changes(comma=kept[-1].comma.with_changes(whitespace_after=merged))
-        elif not kept and comments_of(alias):
+        elif not kept and comments_in(alias):
             lpar = stmt.lpar if isinstance(stmt, cst.ImportFrom) else None
             if lpar is not None and isinstance(alias.comma, cst.Comma):
                 merged = merge_whitespace(lpar.whitespace_after, alias.comma.whitespace_after)
@@ -298,9 +297,3 @@ def _drop_aliases(text: str, aliases: list[ast.alias], newline: str) -> str:
     new_stmt = stmt.with_changes(names=kept)
     code = cst.Module([], default_newline=newline).code_for_node(new_stmt)
     return code
-
-
-def comments_of(node) -> bool:
-    from .rewrite import comments_in
-
-    return bool(comments_in(node))

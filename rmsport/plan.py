@@ -11,8 +11,8 @@ paying libcst's import (~110 ms) when no diff is asked for.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .apis import DROPS, MS_LR_SCHEDULES, MS_NN, Api
 from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
@@ -74,9 +74,7 @@ def _group_dicts(node: ast.expr) -> list[ast.expr] | None:
         return None
     groups = []
     for elt in node.elts:
-        if isinstance(elt, ast.Dict):
-            groups.append(elt)
-        elif isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "dict" and not elt.args:
+        if isinstance(elt, ast.Dict) or isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "dict" and not elt.args:
             groups.append(elt)
         else:
             return None

@@ -7,8 +7,8 @@ a terminal; it never writes to stdout, which carries diffs and machine output.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 # Fewer files than this finish before a bar would be worth drawing.
 _MIN_FILES = 20

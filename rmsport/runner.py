@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from .findings import Finding
 
@@ -45,7 +45,7 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResul
     return FileResult(path, [finding], failed=True)
 
 
-def convert_text(text: str, path: str, options, *, predict: bool = False) -> "object":
+def convert_text(text: str, path: str, options, *, predict: bool = False) -> object:
     """Dispatch on file type: notebooks go cell by cell."""
     from .convert import convert_source
 
@@ -150,7 +150,7 @@ def _work(args: tuple[str, Job, str]) -> FileResult:
     path, job, display = args
     try:
         return process_file(Path(path), job, display)
-    except Exception as exc:  # noqa: BLE001 - a bug must not take the other files down
+    except Exception as exc:  # noqa: BLE001 - a bug in one file must not take the others down
         return _error(display, f"internal error: {type(exc).__name__}: {exc}")
 
 
@@ -224,7 +224,8 @@ def _start_pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from . import convert, sourcefile  # noqa: F401 - loaded once here, inherited by forked workers
+    # Loaded once here, so forked workers inherit them instead of each importing.
+    from . import convert, sourcefile  # noqa: F401
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     return ProcessPoolExecutor(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .convert import Options, ParseError, convert_source, parse
 from .analysis import analyse
 from .apis import APIS, DIRECTIONS
+from .convert import Options, ParseError, convert_source, parse
 from .findings import Finding
 from .plan import plan_call
 
@@ -64,7 +64,7 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
             continue
         plan = plan_call(
             ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping,
-            qualname_of=lambda node, scope=ref.scope: analysis.qualname_of(node, scope),
+            qualname_of=lambda node, scope=ref.scope, analysis=analysis: analysis.qualname_of(node, scope),
         )
         conversion = convert_source(source, opts, path="<call>")
         errors = [f for f in conversion.findings if f.severity == "error"]
@@ -78,4 +78,4 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
     raise CallError(last_error)
 
 
-__all__ = ["CallError", "PlannedCall", "plan_single_call", "ast"]
+__all__ = ["CallError", "PlannedCall", "ast", "plan_single_call"]

@@ -14,15 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import tomllib
+from conftest import FIXTURES
 
 from rmsport.convert import Options, convert_source
-
-from conftest import FIXTURES
 
 CASES_DIR = FIXTURES / "convert"
 

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import ast
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from conftest import FIXTURES, require_framework
 
 pytestmark = pytest.mark.frameworks

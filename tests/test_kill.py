@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-
 FILES = 200
 SEED = 20240517
 KILLS = 8

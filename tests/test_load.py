@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 N_FILES = 5_000
 N_DIRS = 50
 

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 SRC = "import torch\n\nmodel = torch.nn.Linear(2, 3)\nopt = torch.optim.RMSprop(model.parameters(), lr=0.01)\n"

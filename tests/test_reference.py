@@ -17,7 +17,6 @@ import pytest
 from rmsport import reference as R
 from rmsport.verify import APPROXIMATE_REL, EQUIVALENT_REL, standard_problem, unverifiable, verify
 
-
 TORCH, MS_NN, MS_EXP = R.APIS
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RECORDINGS = sorted((FIXTURES / "trajectories").glob("*.json"))

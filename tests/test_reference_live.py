@@ -21,8 +21,8 @@ import random
 
 import numpy as np
 import pytest
-
 from conftest import require_framework
+
 from rmsport import reference as R
 
 pytestmark = pytest.mark.frameworks
