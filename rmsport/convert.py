@@ -267,7 +267,9 @@ class _Converter:
         if self.options.verify:
             verification = self._verify(plan)
             if verification is not None:
-                self.findings.append(verification_finding(self, ref, plan, verification))
+                finding = verification_finding(self, ref, plan, verification)
+                finding.message += self._eps_mapping_note(ref, plan, verification)
+                self.findings.append(finding)
 
     def _done(self, new_source: str) -> Conversion:
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))
@@ -281,6 +283,34 @@ class _Converter:
         if not plan.all_literal:
             return unverifiable()
         return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))
+
+
+    def _eps_mapping_note(self, ref: Reference, plan: CallPlan, result: dict) -> str:
+        """Which --eps-mapping tracks the source more closely, for this call."""
+        from .apis import MS_NN
+
+        if result["verdict"] in ("equivalent", "unverifiable") or (plan.src.qualname == MS_NN) == (
+            plan.dst.qualname == MS_NN
+        ):
+            return ""
+        other = "matched" if self.options.eps_mapping == "literal" else "literal"
+        assert ref.call is not None
+        alternative = plan_call(
+            ref.call,
+            plan.src,
+            plan.dst,
+            eps_mapping=other,
+            qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+        )
+        alt = self._verify(alternative)
+        if alt is None or alt["verdict"] == "unverifiable":
+            return ""
+        mine, theirs = result["max_rel_diff"], alt["max_rel_diff"]
+        if abs(theirs - mine) <= 1e-4 * max(abs(mine), abs(theirs)):
+            verdict = "no closer"
+        else:
+            verdict = "closer" if theirs < mine else "further"
+        return f"; --eps-mapping {other} would give max rel diff {theirs:.4g} vs {mine:.4g} ({verdict})"
 
 
 def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, result: dict) -> Finding:

@@ -236,3 +236,16 @@ def test_example_in_readme_converts():
     result = rmsport("check", "--diff", "-q", str(example))
     assert result.returncode == 1
     assert b"+    return mindspore.nn.RMSProp(" in result.stdout
+
+
+def test_verify_says_which_eps_mapping_is_closer(tmp_path: Path):
+    path = tmp_path / "a.py"
+    path.write_text("import torch\nopt = torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-2)\n")
+    result = rmsport("check", "--verify", "--output-format", "json", str(path))
+    [ver] = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
+    assert "--eps-mapping matched would give max rel diff" in ver["message"]
+    assert "(closer)" in ver["message"]
+    result = rmsport("check", "--verify", "--eps-mapping", "matched", "--output-format", "json", str(path))
+    [ver2] = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
+    assert "--eps-mapping literal would give" in ver2["message"] and "(further)" in ver2["message"]
+    assert ver2["verification"]["max_rel_diff"] < ver["verification"]["max_rel_diff"]
