@@ -204,7 +204,10 @@ def _run(
         for item in skipped:
             collect(_skipped_result(str(item.path), item.reason))
 
-    _emit_machine_output(output_format, findings, stdout)
+    # ``convert -`` owns stdout (the converted code); its machine output goes
+    # to stderr so the two never mix.
+    code_on_stdout = mode == "convert" and not show_diff and len(file_paths) != len(paths)
+    _emit_machine_output(output_format, findings, sys.stderr if code_on_stdout else stdout)
     failed = any(r.failed for r in results)
     changed = [r for r in results if r.changed]
     errors = any(f.severity == "error" for f in findings)

@@ -249,3 +249,11 @@ def test_verify_says_which_eps_mapping_is_closer(tmp_path: Path):
     [ver2] = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
     assert "--eps-mapping literal would give" in ver2["message"] and "(further)" in ver2["message"]
     assert ver2["verification"]["max_rel_diff"] < ver["verification"]["max_rel_diff"]
+
+
+def test_stdin_convert_keeps_machine_output_off_stdout():
+    result = rmsport("convert", "--output-format", "json", "-", stdin=TORCH_SRC.encode())
+    assert result.returncode == 0
+    compile(result.stdout, "stdout", "exec")  # only the converted code
+    findings = json.loads(result.stderr.decode().split("\n1 file")[0])
+    assert any(f["code"] == "RMS101" for f in findings)
