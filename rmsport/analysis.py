@@ -73,7 +73,6 @@ class Analysis:
     name_counts: dict[str, int]
     # id(import stmt) -> (id(body list), len(body list), parent is module)
     stmt_blocks: dict[int, tuple[int, int]]
-    scope_of_node: dict[int, Scope]
     scopes: list[Scope]
     stmt_scope: dict[int, Scope]
 
@@ -133,7 +132,6 @@ class _Collector:
         self.call_funcs: dict[int, ast.Call] = {}
         self.name_counts: dict[str, int] = {}
         self.stmt_blocks: dict[int, tuple[int, int]] = {}
-        self.scope_of_node: dict[int, Scope] = {}
         self.scopes: list[Scope] = [self.module]
         self.stmt_scope: dict[int, Scope] = {}  # id(import stmt) -> scope it is written in
 
@@ -204,7 +202,6 @@ class _Collector:
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         self.call_funcs[id(node.func)] = node
-        self.scope_of_node[id(node)] = scope
         self.visit(node.func, scope)
         for arg in node.args:
             self.visit(arg, scope)
@@ -448,7 +445,6 @@ def analyse(tree: ast.Module) -> Analysis:
         uses=uses,
         name_counts=collector.name_counts,
         stmt_blocks=collector.stmt_blocks,
-        scope_of_node=collector.scope_of_node,
         scopes=collector.scopes,
         stmt_scope=collector.stmt_scope,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,85 +71,82 @@ def make_diff(old: str, new: str, path: str) -> str:
     )
 
 
-def process_file(path: Path, job: Job, display: str | None = None) -> FileResult:
-    """Convert or check one file on disk.  Never raises for a user error."""
-    from .sourcefile import SourceError, encode, read_source, write_atomic
+def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object, str | None]:
+    """What files and stdin share: prefilter, decode, convert, diff.
 
-    name = display or str(path)
-    try:
-        data, source = read_source(path)
-    except SourceError as exc:
-        return _error(name, f"cannot read: {exc}")
+    Returns the result, the decoded source (for re-encoding) and the new text,
+    which is None when there is nothing to write.
+    """
     from .convert import ParseError
     from .prefilter import might_contain_calls
+    from .sourcefile import SourceError, decode
 
     if not might_contain_calls(data):
-        return FileResult(name)
+        return FileResult(name), None, None
+    try:
+        source = decode(data)
+    except SourceError as exc:
+        return _error(name, f"cannot decode: {exc}"), None, None
     try:
         # check without --diff needs the verdict, not the text: skip libcst.
-        result = convert_text(source.text, name, job.options, predict=not (job.write or job.want_diff))
+        conv = convert_text(source.text, name, job.options, predict=not (job.write or job.want_diff))
     except ParseError as exc:
-        return _error(name, exc.message, exc.line, exc.column)
+        return _error(name, exc.message, exc.line, exc.column), None, None
     except RecursionError:
-        return _error(name, "cannot parse: nested too deeply")
-    out = FileResult(name, list(result.findings), changed=result.changed)
-    if not result.changed:
-        return out
+        return _error(name, "cannot parse: nested too deeply"), None, None
+    out = FileResult(name, list(conv.findings), changed=conv.changed)
+    if not conv.changed:
+        return out, source, None
     if job.want_diff:
-        out.diff = make_diff(source.text, result.source, name)
-    if job.write:
+        out.diff = make_diff(source.text, conv.source, name)
+    return out, source, conv.source
+
+
+def process_file(path: Path, job: Job, display: str | None = None, data: bytes | None = None) -> FileResult:
+    """Convert or check one file on disk.  Never raises for a user error.
+
+    ``data`` is the file's content when the caller has already read it.
+    """
+    from .sourcefile import SourceError, encode, read_bytes, write_atomic
+
+    name = display or str(path)
+    if data is None:
         try:
-            new_data = encode(source, result.source)
-            write_atomic(path, new_data, expected=data)
+            data = read_bytes(path)
         except SourceError as exc:
-            out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
-            out.failed = True
-            return out
-        out.written = True
+            return _error(name, f"cannot read: {exc}")
+    out, source, new_text = _convert_data(data, name, job)
+    if new_text is None or not job.write:
+        return out
+    try:
+        write_atomic(path, encode(source, new_text), expected=data)  # type: ignore[arg-type]
+    except SourceError as exc:
+        out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
+        out.failed = True
+        return out
+    out.written = True
     return out
 
 
 def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
-    from .convert import ParseError
-    from .prefilter import might_contain_calls
-    from .sourcefile import SourceError, decode, encode
+    from .sourcefile import SourceError, encode
 
-    if not might_contain_calls(data):
-        return FileResult(name, output=data)
-    try:
-        source = decode(data)
-    except SourceError as exc:
-        result = _error(name, f"cannot decode: {exc}")
-        result.output = data
-        return result
-    try:
-        conv = convert_text(source.text, name, job.options, predict=not (job.write or job.want_diff))
-    except ParseError as exc:
-        result = _error(name, exc.message, exc.line, exc.column)
-        result.output = data
-        return result
-    except RecursionError:
-        result = _error(name, "cannot parse: nested too deeply")
-        result.output = data
-        return result
-    out = FileResult(name, list(conv.findings), changed=conv.changed, output=data)
-    if conv.changed:
+    out, source, new_text = _convert_data(data, name, job)
+    out.output = data
+    if new_text is not None and job.write:
         try:
-            out.output = encode(source, conv.source)
+            out.output = encode(source, new_text)  # type: ignore[arg-type]
         except SourceError as exc:
             out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot encode: {exc}"))
             out.failed = True
-            return out
-        if job.want_diff:
-            out.diff = make_diff(source.text, conv.source, name)
     return out
 
 
-def _work(args: tuple[str, Job, str]) -> FileResult:
+def _work(args: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
     path, job, display = args
     try:
-        return process_file(Path(path), job, display)
+        return process_file(Path(path), job, display, data)
     except Exception as exc:  # noqa: BLE001 - a bug in one file must not take the others down
         return _error(display, f"internal error: {type(exc).__name__}: {exc}")
 
@@ -189,7 +186,7 @@ def run_files(
 
     workers = jobs or os.cpu_count() or 1
     pool = None
-    queue: list[object] = []  # FileResult, a work item not yet submitted, or a Future
+    queue: list[object] = []  # a FileResult, or a Future of one
     candidates = 0
     try:
         for path, display in files:
@@ -204,17 +201,14 @@ def run_files(
             item = (str(path), job, display)
             if pool is None and workers > 1 and candidates >= _POOL_THRESHOLD:
                 pool = _start_pool(workers)
-            # Before the pool pays off, files are done right here, during the walk.
-            queue.append(pool.submit(_work, item) if pool is not None else _work(item))
+            # Before the pool pays off, files are done right here, during the walk,
+            # from the bytes already read.  Workers read their own: shipping the
+            # bytes through a pipe costs more than reading them again.
+            queue.append(pool.submit(_work, item) if pool is not None else _work(item, data))
         if on_total is not None:
             on_total(candidates)
         for entry in queue:
-            if isinstance(entry, FileResult):
-                on_result(entry)
-            elif isinstance(entry, tuple):
-                on_result(_work(entry))
-            else:
-                on_result(entry.result())  # type: ignore[attr-defined]
+            on_result(entry if isinstance(entry, FileResult) else entry.result())  # type: ignore[attr-defined]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -231,8 +225,3 @@ def _start_pool(workers: int):
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
     )
-
-
-def iter_results(results: Iterable[FileResult]) -> Iterator[Finding]:
-    for result in results:
-        yield from result.findings

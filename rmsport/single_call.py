@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
 from .analysis import analyse
@@ -78,4 +77,4 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
     raise CallError(last_error)
 
 
-__all__ = ["CallError", "PlannedCall", "ast", "plan_single_call"]
+__all__ = ["CallError", "PlannedCall", "plan_single_call"]
