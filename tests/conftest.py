@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +28,23 @@ def require_framework(module: str):
         if os.environ.get("CI"):
             pytest.fail(f"{module} must be installed under CI: {exc}")
         pytest.skip(f"{module} is not installed")
+
+
+def cli() -> list[str]:
+    """The command that runs the CLI: the installed script, else ``python -m rmsport``."""
+    exe = shutil.which("rmsport", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "rmsport"]
+
+
+def run_cli(
+    *args: str,
+    stdin: bytes | str | None = None,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    text: bool = False,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess, capturing both streams."""
+    return subprocess.run(
+        [*cli(), *args], input=stdin, capture_output=True, cwd=cwd, env=env, text=text, timeout=timeout
+    )

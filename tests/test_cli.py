@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from conftest import run_cli as rmsport
 
 TORCH_SRC = """import torch
 
@@ -22,15 +23,6 @@ opt = torch.optim.RMSprop(model.parameters(), maximize=True)
 """
 
 
-def rmsport(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "rmsport", *args],
-        input=stdin,
-        capture_output=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import tomllib
-from conftest import FIXTURES
+from conftest import FIXTURES, run_cli
 
 from rmsport.convert import Options, convert_source
 
@@ -127,15 +126,9 @@ FINDING_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "sev
 
 
 def _rmsport(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RMSPORT_QUIET": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rmsport", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd, env={**os.environ, "RMSPORT_QUIET": "1"}, text=True)
+
+
 
 
 def _cli_options(options: Options) -> list[str]:

@@ -14,14 +14,13 @@ import ast
 import codecs
 import os
 import random
-import shutil
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -211,9 +210,6 @@ def test_convert_files_never_crashes(tmp_path_factory, datas):
 # --- the real executable ---------------------------------------------------------
 
 
-def cli() -> list[str]:
-    exe = shutil.which("rmsport", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "rmsport.cli"]
 
 
 def corpus(seed: int, count: int) -> list[bytes]:

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import cli as cli_command
+
 FILES = 200
 SEED = 20240517
 KILLS = 8
@@ -123,11 +125,6 @@ def make_tree(folder: Path) -> None:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def cli_command() -> list[str]:
-    exe = shutil.which("rmsport", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "rmsport"]
 
 
 def kill_group(proc: subprocess.Popen) -> None:

@@ -9,20 +9,17 @@ both runs must end cleanly (exit 0 or 1, no traceback).
 from __future__ import annotations
 
 import ast
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from conftest import cli
 
 N_FILES = 5_000
 N_DIRS = 50
 
 
-def cli() -> list[str]:
-    exe = shutil.which("rmsport", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "rmsport.cli"]
 
 
 def file_body(i: int) -> str:

@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 CALL = "opt = torch.optim.RMSprop(model.parameters(), lr=0.01)\n"
 
 
-def cli() -> list[str]:
-    exe = shutil.which("rmsport", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "rmsport.cli"]
+
+
 
 
 def run(*args: str, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*cli(), *args], input=stdin, capture_output=True, timeout=timeout)
+    return run_cli(*args, stdin=stdin, timeout=timeout)
 
 
 def assert_clean(proc: subprocess.CompletedProcess) -> None:
