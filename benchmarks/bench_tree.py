@@ -56,7 +56,7 @@ def best_of(repeat: int, action: Callable[[], object], setup: Callable[[], objec
 
 
 def source_files(root: Path) -> list[Path]:
-    from rmsport.discovery import iter_source_files
+    from rmsport.files.discovery import iter_source_files
 
     return list(iter_source_files([root]))
 

@@ -1,4 +1,4 @@
-"""How long does rmsport.verify.verify() take per call?
+"""How long does rmsport.numerics.verify.verify() take per call?
 
     python benchmarks/verify_speed.py [--calls 200]
 
@@ -36,15 +36,15 @@ CASES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="time rmsport.verify.verify()")
+    parser = argparse.ArgumentParser(description="time rmsport.numerics.verify.verify()")
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    from rmsport.verify import verify
+    from rmsport.numerics.verify import verify
 
     import_ms = (time.perf_counter() - t0) * 1e3
-    print(f"import rmsport.verify: {import_ms:.1f} ms")
+    print(f"import rmsport.numerics.verify: {import_ms:.1f} ms")
 
     worst_median = 0.0
     for name, src, src_kw, dst, dst_kw in CASES:

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from rmsport.config import KEYS, ConfigError, click_callback, find_pyproject, load_config
+from rmsport.cli.config import KEYS, ConfigError, click_callback, find_pyproject, load_config
 
 
 def write(path: Path, text: str) -> Path:

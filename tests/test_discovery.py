@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rmsport.discovery import DEFAULT_EXCLUDE, Skipped, find_project_root, iter_source_files
+from rmsport.files.discovery import DEFAULT_EXCLUDE, Skipped, find_project_root, iter_source_files
 
 
 def make_tree(root: Path, files: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ def test_changelog_is_keep_a_changelog():
 
 
 def test_prefilter_knows_every_class_name():
-    from rmsport.apis import CLASS_NAMES
-    from rmsport.prefilter import CLASS_NAMES as PREFILTER_NAMES
+    from rmsport.tables.optimizers import CLASS_NAMES
+    from rmsport.engine.prefilter import CLASS_NAMES as PREFILTER_NAMES
 
     assert set(PREFILTER_NAMES) == set(CLASS_NAMES)

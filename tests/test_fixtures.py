@@ -20,7 +20,7 @@ import pytest
 import tomllib
 from conftest import FIXTURES, run_cli
 
-from rmsport.convert import Options, convert_source
+from rmsport.engine.convert import Options, convert_source
 
 CASES_DIR = FIXTURES / "convert"
 

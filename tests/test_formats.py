@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from rmsport.findings import CODES, Finding
-from rmsport.formats import (
+from rmsport.cli.formats import (
     SARIF_SCHEMA,
     display_path,
     format_github,

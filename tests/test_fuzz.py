@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rmsport.cli import main
-from rmsport.convert import Options, ParseError, convert_source, might_contain_calls
-from rmsport.sourcefile import SourceError, decode, encode
+from rmsport.engine.convert import Options, ParseError, convert_source, might_contain_calls
+from rmsport.files.sourcefile import SourceError, decode, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_CODES = {0, 1, 2, 123}

@@ -1,7 +1,7 @@
 """SIGKILL at random moments never leaves a half-written source file.
 
 A worker process rewrites a set of files over and over with
-``rmsport.sourcefile.write_atomic``, alternating each file between two full
+``rmsport.files.sourcefile.write_atomic``, alternating each file between two full
 contents A and B; we SIGKILL it at random (seeded) moments and check that every
 file is exactly A or exactly B.  A SIGKILL between creating the temp file and
 renaming it can leave a ``.<name>.<random>.rmsport-tmp`` file behind (nothing
@@ -36,7 +36,7 @@ B = b"".join(b"b_%05d = 'B'  # caf\xc3\xa9\n" % i for i in range(2000))
 WORKER = r"""
 import sys
 from pathlib import Path
-from rmsport.sourcefile import SourceError, write_atomic
+from rmsport.files.sourcefile import SourceError, write_atomic
 
 folder = Path(sys.argv[1])
 A = Path(sys.argv[2]).read_bytes()

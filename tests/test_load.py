@@ -145,7 +145,7 @@ def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch)
     """
     from click.testing import CliRunner
 
-    from rmsport import runner
+    from rmsport.cli import runner
     from rmsport.cli import main
 
     path = tmp_path / "train.py"
@@ -169,7 +169,7 @@ def test_file_edited_during_conversion_is_not_overwritten(tmp_path, monkeypatch)
 def test_summary_of_a_file_that_could_not_be_written(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from rmsport import runner
+    from rmsport.cli import runner
     from rmsport.cli import main
 
     path = tmp_path / "train.py"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import rmsport.convert
-from rmsport.convert import Conversion, Options, convert_source
-from rmsport.notebook import NotebookError, convert_notebook, diff_notebook, notebook_cell_sources
+import rmsport.engine.convert
+from rmsport.engine.convert import Conversion, Options, convert_source
+from rmsport.files.notebook import NotebookError, convert_notebook, diff_notebook, notebook_cell_sources
 
 TORCH_IMPORTS = "import torch\nfrom torch import optim\n"
 CALL = "opt = optim.RMSprop(model.parameters(), lr=0.01)"
@@ -225,14 +225,14 @@ def test_future_import_in_later_cell_falls_back_to_cell_by_cell() -> None:
 
 
 def test_placeholder_lost_by_the_core_leaves_cell_unchanged(monkeypatch) -> None:
-    real = rmsport.convert.convert_source
+    real = rmsport.engine.convert.convert_source
 
     def lossy(source, options, *, path="<stdin>"):
         result = real(source, options, path=path)
         lines = [line for line in result.source.splitlines(keepends=True) if "__rmsport_ipython" not in line]
         return Conversion("".join(lines), result.findings, True)
 
-    monkeypatch.setattr(rmsport.convert, "convert_source", lossy)
+    monkeypatch.setattr(rmsport.engine.convert, "convert_source", lossy)
     text = jupyter_text(notebook(code(TORCH_IMPORTS), code("%matplotlib inline\n" + CALL)))
     result = convert(text)
     assert sources(result.source)[1] == "%matplotlib inline\n" + CALL
@@ -297,7 +297,7 @@ def test_not_a_notebook(text: str, message: str, line: int) -> None:
     with pytest.raises(NotebookError) as info:
         convert(text)
     assert isinstance(info.value, ValueError)
-    assert isinstance(info.value, rmsport.convert.ParseError)  # the runner reports it as RMS001
+    assert isinstance(info.value, rmsport.engine.convert.ParseError)  # the runner reports it as RMS001
     assert message in info.value.message
     assert info.value.line == line
 

@@ -1,4 +1,4 @@
-"""Property-based tests of the converter core (``rmsport.convert.convert_source``).
+"""Property-based tests of the converter core (``rmsport.engine.convert.convert_source``).
 
 Hypothesis generates modules with ``torch.optim.RMSprop`` calls written in every
 import style, with any mix of positional and keyword arguments (in torch's
@@ -32,8 +32,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rmsport.apis import APIS, BY_NAME, DROPS, MS_EXPERIMENTAL, MS_NN, TORCH
-from rmsport.convert import Options, convert_source
+from rmsport.tables.optimizers import APIS, BY_NAME, DROPS, MS_EXPERIMENTAL, MS_NN, TORCH
+from rmsport.engine.convert import Options, convert_source
 from rmsport.findings import ERROR
 
 settings.register_profile(

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rmsport import reference as R
-from rmsport.verify import APPROXIMATE_REL, EQUIVALENT_REL, standard_problem, unverifiable, verify
+from rmsport.numerics import reference as R
+from rmsport.numerics.verify import APPROXIMATE_REL, EQUIVALENT_REL, standard_problem, unverifiable, verify
 
 TORCH, MS_NN, MS_EXP = R.APIS
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from conftest import require_framework
 
-from rmsport import reference as R
+from rmsport.numerics import reference as R
 
 pytestmark = pytest.mark.frameworks
 

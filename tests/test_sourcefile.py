@@ -1,4 +1,4 @@
-"""rmsport.sourcefile: byte-exact reading and safe, atomic writing."""
+"""rmsport.files.sourcefile: byte-exact reading and safe, atomic writing."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from rmsport import sourcefile
-from rmsport.sourcefile import (
+from rmsport.files import sourcefile
+from rmsport.files.sourcefile import (
     SourceError,
     SourceText,
     decode,

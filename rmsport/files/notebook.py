@@ -1,6 +1,6 @@
 """Jupyter notebooks: convert the code cells, keep every other byte.
 
-* Code cells are converted one at a time with :func:`rmsport.convert.convert_source`;
+* Code cells are converted one at a time with :func:`rmsport.engine.convert.convert_source`;
   markdown and raw cells, outputs, metadata and cell ids are never touched.
 * IPython syntax is kept exactly.  Line magics (``%matplotlib inline``), shell
   escapes (``!pip install x``, ``files = !ls``), help lines (``obj?``, ``??obj``)
@@ -31,7 +31,7 @@
   cell (the ``%%time`` line counts).
 
 Errors: text that is not JSON, or JSON that is not an nbformat 4 notebook,
-raises :class:`NotebookError`, a subclass of both ``rmsport.convert.ParseError``
+raises :class:`NotebookError`, a subclass of both ``rmsport.engine.convert.ParseError``
 and ``ValueError``; the runner reports it as RMS001 and exits 123.
 
 This module imports the core at import time; the runner imports it only when it
@@ -50,11 +50,11 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .convert import ParseError
-from .findings import Finding
+from ..engine.convert import ParseError
+from ..findings import Finding
 
 if TYPE_CHECKING:
-    from .convert import Conversion, Options
+    from ..engine.convert import Conversion, Options
 
 CONVERTED_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
 
@@ -283,7 +283,7 @@ def _finish(cell: _Cell, converted: str, findings: list[Finding], path: str) -> 
 
 def _convert_each(cells: list[_Cell], options: Options, path: str) -> dict[int, tuple[str, list[Finding]]]:
     """Fallback: each cell on its own (blind to the other cells' imports)."""
-    from .convert import convert_source
+    from ..engine.convert import convert_source
 
     out = {}
     for cell in cells:
@@ -312,7 +312,7 @@ def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[i
     cell 1 bind names in cell 5, an import the rewrite needs goes beside the
     import it replaces, wherever that cell is.  Cells are joined with a unique
     sentinel statement after each; None if the result cannot be split back."""
-    from .convert import convert_source
+    from ..engine.convert import convert_source
 
     token = "__rmsport_cell_" + secrets.token_hex(4)
     pieces: list[str] = []
@@ -365,7 +365,7 @@ def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[i
 
 def convert_notebook(text: str, options: Options, *, path: str) -> Conversion:
     """Convert the code cells of notebook ``text`` (see the module docstring)."""
-    from .convert import Conversion, might_contain_calls
+    from ..engine.convert import Conversion, might_contain_calls
 
     notebook = load_notebook(text)
     cells = notebook["cells"]

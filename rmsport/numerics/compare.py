@@ -1,7 +1,7 @@
 """``rmsport compare``: show two optimizer calls side by side on the standard problem.
 
-The numbers come from :func:`rmsport.verify.compare` (standard problem and
-thresholds are described in :mod:`rmsport.verify`).  What is plotted is the
+The numbers come from :func:`rmsport.numerics.verify.compare` (standard problem and
+thresholds are described in :mod:`rmsport.numerics.verify`).  What is plotted is the
 *distance to the optimum*, ``sqrt(mean_i ((x_ti - c_i) / (x_0i - c_i))**2)``:
 1 at the start, falling towards the noise floor as the optimizer converges,
 the same for every gradient scale.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rmsport.verify import (
+from rmsport.numerics.verify import (
     APPROXIMATE_REL,
     EQUIVALENT_REL,
     Comparison,
@@ -134,7 +134,7 @@ def render_comparison(
     """Print a chart, a gap table and the verdict to the rich ``console``.
 
     ``steps`` defaults to the standard problem's length (shorter if a list
-    learning rate is shorter).  Returns the :func:`rmsport.verify.verify`-style
+    learning rate is shorter).  Returns the :func:`rmsport.numerics.verify.verify`-style
     result dict that was printed.
     """
     from rich.table import Table
@@ -143,7 +143,7 @@ def render_comparison(
     console.print(f"[{SRC_STYLE}]source [/]  {_label(src_api, src_kwargs)}", highlight=False)
     console.print(f"[{DST_STYLE}]rewrite[/]  {_label(dst_api, dst_kwargs)}", highlight=False)
     if cmp is None:
-        from rmsport.verify import unverifiable
+        from rmsport.numerics.verify import unverifiable
 
         result = unverifiable()
         console.print(_verdict_text(result))

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .apis import DROPS, MS_LR_SCHEDULES, MS_NN, Api
+from ..tables.optimizers import DROPS, MS_LR_SCHEDULES, MS_NN, Api
 from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
 
 # (code, message, ast node for the location or None for the whole call, severity override)

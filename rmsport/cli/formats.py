@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from .findings import CODES, ERROR, INFO, WARNING, Finding
+from ..findings import CODES, ERROR, INFO, WARNING, Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .analysis import analyse
-from .apis import APIS, DIRECTIONS
+from ..tables.optimizers import APIS, DIRECTIONS
 from .convert import Options, ParseError, convert_source, parse
-from .findings import Finding
+from ..findings import Finding
 from .plan import plan_call
 
 # Names a user may write the class with on the command line, per source side.

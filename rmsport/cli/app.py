@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from .. import __version__
 from .config import OUTPUT_FORMATS, click_callback
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
@@ -133,7 +133,7 @@ def _run(
     no_gitignore: bool,
     stdin_filename: str | None,
 ) -> int:
-    from .options import Options
+    from ..options import Options
     from .runner import FileResult, Job, process_stdin, run_files
 
     if target == "experimental" and to != "mindspore":
@@ -179,7 +179,7 @@ def _run(
             binary.flush()
 
     if file_paths:
-        from .discovery import Skipped, iter_source_paths
+        from ..files.discovery import Skipped, iter_source_paths
 
         skipped: list[Skipped] = []
         files = iter_source_paths(
@@ -223,7 +223,7 @@ def _run(
 
 
 def _skipped_result(path: str, reason: str):
-    from .findings import Finding
+    from ..findings import Finding
     from .runner import FileResult
 
     return FileResult(path, [Finding(path, 1, 1, 1, 1, "RMS001", f"cannot read: {reason}")], failed=True)
@@ -276,8 +276,8 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
     """
-    from .options import Options
-    from .single_call import CallError, plan_single_call
+    from ..options import Options
+    from ..engine.single_call import CallError, plan_single_call
 
     console = _stderr_console()
     try:
@@ -288,7 +288,7 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         sys.exit(EXIT_USAGE)
     from rich.console import Console
 
-    from .compare import render_comparison, write_plot
+    from ..numerics.compare import render_comparison, write_plot
 
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"[bold]convert writes[/bold] {planned.rewritten_text}", highlight=False)

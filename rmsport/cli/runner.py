@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
+from ..findings import Finding
 
 # Measured on 2 cores: forking a pool and shipping results costs more than it
 # saves until a run has a few dozen files to parse (a 1%-calls tree of 450k lines
@@ -37,7 +37,7 @@ class FileResult:
 class Job:
     write: bool  # convert in place
     want_diff: bool
-    options: object  # rmsport.convert.Options
+    options: object  # rmsport.engine.convert.Options
 
 
 def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
@@ -47,10 +47,10 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResul
 
 def convert_text(text: str, path: str, options, *, predict: bool = False) -> object:
     """Dispatch on file type: notebooks go cell by cell."""
-    from .convert import convert_source
+    from ..engine.convert import convert_source
 
     if path.endswith(".ipynb"):
-        from .notebook import convert_notebook
+        from ..files.notebook import convert_notebook
 
         return convert_notebook(text, options, path=path)
     return convert_source(text, options, path=path, predict=predict)
@@ -58,7 +58,7 @@ def convert_text(text: str, path: str, options, *, predict: bool = False) -> obj
 
 def make_diff(old: str, new: str, path: str) -> str:
     if path.endswith(".ipynb"):
-        from .notebook import diff_notebook
+        from ..files.notebook import diff_notebook
 
         return diff_notebook(old, new, path)
     return "".join(
@@ -77,9 +77,9 @@ def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object,
     Returns the result, the decoded source (for re-encoding) and the new text,
     which is None when there is nothing to write.
     """
-    from .convert import ParseError
-    from .prefilter import might_contain_calls
-    from .sourcefile import SourceError, decode
+    from ..engine.convert import ParseError
+    from ..engine.prefilter import might_contain_calls
+    from ..files.sourcefile import SourceError, decode
 
     if not might_contain_calls(data):
         return FileResult(name), None, None
@@ -107,7 +107,7 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
     ``data`` is the file's content when the caller has already read it.
     """
-    from .sourcefile import SourceError, encode, read_bytes, write_atomic
+    from ..files.sourcefile import SourceError, encode, read_bytes, write_atomic
 
     name = display or str(path)
     if data is None:
@@ -130,7 +130,7 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
 def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
-    from .sourcefile import SourceError, encode
+    from ..files.sourcefile import SourceError, encode
 
     out, source, new_text = _convert_data(data, name, job)
     out.output = data
@@ -181,8 +181,8 @@ def run_files(
     call are parsed at all; past ``_POOL_THRESHOLD`` of them, worker processes
     take the rest while this process goes on walking the tree.
     """
-    from .prefilter import might_contain_calls
-    from .sourcefile import SourceError, read_bytes
+    from ..engine.prefilter import might_contain_calls
+    from ..files.sourcefile import SourceError, read_bytes
 
     workers = jobs or os.cpu_count() or 1
     pool = None
@@ -219,7 +219,8 @@ def _start_pool(workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
     # Loaded once here, so forked workers inherit them instead of each importing.
-    from . import convert, sourcefile  # noqa: F401
+    from ..engine import convert  # noqa: F401
+    from ..files import sourcefile  # noqa: F401
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     return ProcessPoolExecutor(

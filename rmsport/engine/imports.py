@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .analysis import Analysis, Binding, LineIndex, Reference, Scope
-from .apis import TARGET_SPELLINGS
+from ..tables.optimizers import TARGET_SPELLINGS
 
 
 @dataclass

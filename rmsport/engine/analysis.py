@@ -19,7 +19,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from .apis import BY_NAME, CLASS_NAMES, Api
+from ..tables.optimizers import BY_NAME, CLASS_NAMES, Api
 
 FRAMEWORK_ROOTS = ("torch", "mindspore")
 _NEWLINE = re.compile(r"\r\n|\r|\n")

@@ -1,0 +1,1 @@
+"""File handling: reading and atomic writing, walking trees, notebooks."""

@@ -1,0 +1,1 @@
+"""The numerics: a numpy reference of each update rule, verification verdicts and comparisons."""
