@@ -39,10 +39,8 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported when a pattern is compiled: most runs never need it
-    import pathspec
+from .gitignore import PatternSet, compile_patterns
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -90,21 +88,16 @@ def find_project_root(paths: Iterable[Path]) -> Path:
     return common
 
 
-def _compile(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
-
-
-def _read_gitignore(path: Path, errors: list[Skipped] | None) -> pathspec.GitIgnoreSpec | None:
+def _read_gitignore(path: Path | str, errors: list[Skipped] | None) -> PatternSet | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         if errors is not None:
-            errors.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
+            errors.append(Skipped(Path(path), f"cannot read: {exc.strerror or exc}"))
         return None
-    spec = _compile(lines)
+    # git splits on \n only (a \r before it is dropped by the pattern parser).
+    spec = compile_patterns(data.decode("utf-8", errors="replace").split("\n"))
     return spec if len(spec) else None
 
 
@@ -123,28 +116,27 @@ class _Matcher:
         # instead of a regex per pattern (this is the hot path of a big walk).
         self.default_names = exclude is None
         user = list(exclude or []) + list(extend_exclude or [])
-        self.spec = _compile(user) if user else None
+        spec = compile_patterns(user) if user else None
+        self.spec = spec if spec is not None and len(spec) else None
 
     def excluded(self, rel: str, name: str, is_dir: bool) -> bool:
         if self.default_names and is_dir and (name.startswith(".") or name in _DEFAULT_DIR_NAMES):
             return True
         if self.spec is not None:
-            return self.spec.match_file(rel + "/" if is_dir else rel)
+            return self.spec.check(rel, name, is_dir) is True
         return False
 
 
-def _ignored(rel: str, is_dir: bool, gitignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+def _ignored(rel: str, name: str, is_dir: bool, gitignores: list[tuple[str, PatternSet]]) -> bool:
     """git's rule: the deepest .gitignore with a matching pattern decides."""
     for base, spec in reversed(gitignores):
-        result = spec.check_file(_relative(rel, base) + ("/" if is_dir else ""))
-        if result.include is not None:
-            return result.include
+        result = spec.check(_relative(rel, base), name, is_dir)
+        if result is not None:
+            return result
     return False
 
 
-def _ancestor_gitignores(
-    root: Path, directory: Path, errors: list[Skipped] | None
-) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
+def _ancestor_gitignores(root: Path, directory: Path, errors: list[Skipped] | None) -> list[tuple[str, PatternSet]]:
     """The .gitignore files from the root down to the parent of ``directory``,
     each with its folder relative to the root (the walk reads ``directory``'s own)."""
     found = []
@@ -193,10 +185,7 @@ def iter_source_paths(
             walk_root, walk_rel = root, rel
             if rel is None:
                 walk_root, walk_rel = absolute, ""
-            elif rel and (
-                matcher.excluded(rel, absolute.name, True)
-                or (respect_gitignore and _ignored(rel, True, _ancestor_gitignores(root, absolute, None)))
-            ):
+            elif rel and _path_excluded(rel, root, absolute, matcher, respect_gitignore):
                 if force_exclude:
                     continue
                 # Given explicitly although excluded: walk it, matching the
@@ -210,7 +199,7 @@ def iter_source_paths(
                     # strings, not Paths: building 2,000 Path objects costs more than the walk
                     found[child] = spelled + child[len(prefix) :]
         elif absolute.exists() or absolute.is_symlink():
-            if force_exclude and rel and _file_excluded(rel, root, absolute, matcher, respect_gitignore):
+            if force_exclude and rel and _path_excluded(rel, root, absolute, matcher, respect_gitignore):
                 continue
             found.setdefault(str(absolute), str(given))
         elif errors is not None:
@@ -226,17 +215,18 @@ def iter_source_files(paths: list[Path], **options) -> Iterator[Path]:
         yield Path(path)
 
 
-def _file_excluded(rel: str, root: Path, absolute: Path, matcher: _Matcher, respect_gitignore: bool) -> bool:
-    """Would a walk from the root skip this file (or one of its folders)?"""
+def _path_excluded(rel: str, root: Path, absolute: Path, matcher: _Matcher, respect_gitignore: bool) -> bool:
+    """Would a walk from the root skip this file or folder (or one of its folders)?"""
     parts = rel.split("/")
     gitignores = _ancestor_gitignores(root, absolute, None) if respect_gitignore else []
+    is_folder = absolute.is_dir()
     for depth in range(1, len(parts) + 1):
         path = "/".join(parts[:depth])
-        is_dir = depth < len(parts)
+        is_dir = depth < len(parts) or is_folder
         if matcher.excluded(path, parts[depth - 1], is_dir):
             return True
         applicable = [(base, spec) for base, spec in gitignores if not base or path.startswith(base + "/")]
-        if applicable and _ignored(path, is_dir, applicable):
+        if applicable and _ignored(path, parts[depth - 1], is_dir, applicable):
             return True
     return False
 
@@ -257,7 +247,7 @@ def _walk(
     directory: str,
     rel: str,
     matcher: _Matcher,
-    gitignores: list[tuple[str, pathspec.GitIgnoreSpec]],
+    gitignores: list[tuple[str, PatternSet]],
     respect_gitignore: bool,
     errors: list[Skipped] | None,
 ) -> Iterator[str]:
@@ -274,7 +264,7 @@ def _walk(
     if "pyvenv.cfg" in names or "conda-meta" in names:
         return  # a virtual or conda environment, not the user's source
     if respect_gitignore and ".gitignore" in names:
-        spec = _read_gitignore(Path(directory, ".gitignore"), errors)
+        spec = _read_gitignore(os.path.join(directory, ".gitignore"), errors)
         if spec is not None:
             gitignores = [*gitignores, (rel, spec)]
 
@@ -288,7 +278,7 @@ def _walk(
         if is_dir:
             if matcher.excluded(child_rel, name, True):
                 continue
-            if gitignores and _ignored(child_rel, True, gitignores):
+            if gitignores and _ignored(child_rel, name, True, gitignores):
                 continue
             yield from _walk(entry.path, child_rel, matcher, gitignores, respect_gitignore, errors)
             continue
@@ -296,7 +286,7 @@ def _walk(
             continue
         if matcher.excluded(child_rel, name, False):
             continue
-        if gitignores and _ignored(child_rel, False, gitignores):
+        if gitignores and _ignored(child_rel, name, False, gitignores):
             continue
         try:
             is_file = entry.is_file()  # follows a symlink; no stat for plain files
