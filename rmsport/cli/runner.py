@@ -10,16 +10,21 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..findings import Finding
 
-# Measured on 2 cores: forking a pool and shipping results costs more than it
-# saves until a run has a few dozen files to parse (a 1%-calls tree of 450k lines
-# has ~20), so the first files are done in this process and a pool takes the rest.
-_POOL_THRESHOLD = 2
+# Workers start only when the work left is measured to pay for them.  Starting a
+# pool (fork, pipes, shipping each result back) cost 60-120 ms of wall time on
+# 2 shared cores (benchmarks/bench_jobs.py), and two workers save at most half
+# of what is left, so the pool waits until the files still to parse are
+# estimated, at the speed measured on the files already done here, to take
+# longer than this.  Real trees of 40k-650k lines with a few % of files naming
+# RMSprop stay in one process; converting hundreds of call-dense files does not.
+_POOL_PAYS_AFTER = 0.4  # seconds of estimated in-process work left
 
 
 @dataclass
@@ -177,36 +182,54 @@ def run_files(
 ) -> None:
     """Process ``(path, display name)`` pairs; ``on_result`` sees each result in order.
 
-    The cheap byte test runs here in the parent, so only files that can hold a
-    call are parsed at all; past ``_POOL_THRESHOLD`` of them, worker processes
-    take the rest while this process goes on walking the tree.
+    The walk and the cheap byte test run first, here in the parent, so only
+    files that can hold a call are parsed at all.  They are then parsed in this
+    process, timing each one; once the estimated work left exceeds
+    ``_POOL_PAYS_AFTER``, worker processes take the rest.
     """
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
     workers = jobs or os.cpu_count() or 1
-    pool = None
     queue: list[object] = []  # a FileResult, or a Future of one
-    candidates = 0
+    candidates: list[tuple[int, str, str, bytes]] = []  # queue slot, path, display, bytes
+    for path, display in files:
+        try:
+            data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
+        except SourceError as exc:
+            queue.append(_error(display, f"cannot read: {exc}"))
+            continue
+        if might_contain_calls(data):
+            candidates.append((len(queue), str(path), display, data))
+            queue.append(None)
+    if on_total is not None:
+        on_total(len(candidates))
+
+    pool = None
+    left = sum(len(data) for _, _, _, data in candidates)
+    measured_bytes = 0
+    measured_time = 0.0
     try:
-        for path, display in files:
-            try:
-                data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
-            except SourceError as exc:
-                queue.append(_error(display, f"cannot read: {exc}"))
+        for number, (slot, path, display, data) in enumerate(candidates):
+            item = (path, job, display)
+            if (
+                pool is None
+                and workers > 1
+                and measured_bytes
+                and left * measured_time / measured_bytes > _POOL_PAYS_AFTER
+            ):
+                pool = _start_pool(min(workers, len(candidates) - number))
+            if pool is not None:
+                # Workers read their own bytes: shipping them through a pipe
+                # costs more than reading them again.
+                queue[slot] = pool.submit(_work, item)
                 continue
-            if not might_contain_calls(data):
-                continue
-            candidates += 1
-            item = (str(path), job, display)
-            if pool is None and workers > 1 and candidates >= _POOL_THRESHOLD:
-                pool = _start_pool(workers)
-            # Before the pool pays off, files are done right here, during the walk,
-            # from the bytes already read.  Workers read their own: shipping the
-            # bytes through a pipe costs more than reading them again.
-            queue.append(pool.submit(_work, item) if pool is not None else _work(item, data))
-        if on_total is not None:
-            on_total(candidates)
+            start = time.perf_counter()
+            queue[slot] = _work(item, data)
+            left -= len(data)
+            if number:  # the first file pays the one-time imports: not a measure of the rest
+                measured_time += time.perf_counter() - start
+                measured_bytes += len(data)
         for entry in queue:
             on_result(entry if isinstance(entry, FileResult) else entry.result())  # type: ignore[attr-defined]
     finally:

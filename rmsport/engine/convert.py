@@ -191,15 +191,15 @@ class _Converter:
         for ref, plan, start, end, text in built:
             self._report_rewrite(ref, plan)
 
-        new_source = _apply(self.source, edits)
-        try:
-            ast.parse(new_source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # pragma: no cover - a bug guard
+        from .safety import syntax_error_after
+
+        error = syntax_error_after(self.source, edits, self.analysis.tree, self.index.starts)
+        if error is not None:  # pragma: no cover - a bug guard
             self.findings = [f for f in self.findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
-            self.add("RMS002", f"rewrite produced code that does not parse ({exc}); file left unchanged",
+            self.add("RMS002", f"rewrite produced code that does not parse ({error}); file left unchanged",
                      self.analysis.tree.body[0])
             return self._done(self.source)
-        return self._done(new_source)
+        return self._done(_apply(self.source, edits))
 
     def _build(self, accepted: list[tuple[Reference, CallPlan, int, int]]):
         """New text for each call, and the import edits they need.
@@ -245,7 +245,7 @@ class _Converter:
                         )
                     else:
                         func = cst.parse_expression(imports.spellings[plan.dst.qualname])
-                    new_text = module.code_for_node(build_call(node, plan, func))
+                    new_text = module.code_for_node(build_call(node, plan, func, comments="#" in text))
                 except (CannotRewrite, cst.ParserSyntaxError) as exc:
                     reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
                     self.add("RMS002", f"call left unchanged: {reason}", ref.call)  # type: ignore[arg-type]

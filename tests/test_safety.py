@@ -1,0 +1,78 @@
+"""The guard before writing: parsing only the edited regions must never pass a file that would not parse."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmsport.engine.analysis import LineIndex
+from rmsport.engine.imports import Edit
+from rmsport.engine.safety import syntax_error_after
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "convert"
+SOURCES = sorted({p.read_text(encoding="utf-8") for p in FIXTURES.glob("*/input.py")}) + [
+    "import torch\n\n@decorator(\n    x)\ndef f():\n    if x:\n        y = 1\n    return y\n\nclass C:\n"
+    "    '''doc\n\nstring'''\n    a = 1; b = 2\n",
+    "x = 1; y = (2,\n 3)\nz = '''\n'''\n",
+    "if a:\n    pass\nelse:\n    b = 1\n",
+]
+# Padded, so that most edits touch a small part of the file and the region path is what runs.
+SOURCES += [text + "value = 0\n" * 60 for text in SOURCES]
+SNIPPETS = ["", "x", "(", ")", "\n", "\n    ", "'''", '"', "pass", "if x:", "f(a,\n  b)", "import m\n", ": ", "\\", "#"]
+
+
+def applied(source: str, edits: list[Edit]) -> str:
+    out, position = [], 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        out += [source[position : edit.start], edit.text]
+        position = edit.end
+    return "".join(out) + source[position:]
+
+
+def parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+@st.composite
+def edited(draw) -> tuple[str, list[Edit]]:
+    source = draw(st.sampled_from(SOURCES))
+    cuts = sorted(draw(st.lists(st.integers(0, len(source)), min_size=2, max_size=8)))
+    edits = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        edits.append(Edit(start, end, draw(st.sampled_from(SNIPPETS + [source[start:end]]))))
+    return source, edits
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@settings(max_examples=400, deadline=None)
+@given(case=edited())
+def test_region_check_never_passes_a_file_that_does_not_parse(case) -> None:
+    source, edits = case
+    error = syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts)
+    if error is None:
+        assert parses(applied(source, edits))
+
+
+def test_a_block_left_empty_is_caught() -> None:
+    source = "import os\n\n\ndef f():\n    if os:\n        import torch.optim as optim\n    return 1\n" + "x = 1\n" * 50
+    start = source.index("        import torch")
+    end = source.index("    return")
+    edits = [Edit(start, end, "")]
+    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts) is not None
+
+
+def test_unchanged_and_harmless_edits_pass() -> None:
+    source = "import torch\n\nopt = torch.optim.RMSprop(p, lr=0.1)\n" + "y = 2\n" * 50
+    start = source.index("torch.optim.RMSprop")
+    end = source.index("\n", start)
+    edits = [Edit(start, end, "nn.RMSProp(p,\n    learning_rate=0.1)")]
+    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts) is None
+    assert syntax_error_after(source, [], ast.parse(source), LineIndex(source).starts) is None
