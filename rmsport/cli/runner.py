@@ -7,7 +7,6 @@ processes and memory stays flat however large the tree is.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import time
@@ -62,6 +61,8 @@ def convert_text(text: str, path: str, options, *, predict: bool = False) -> obj
 
 
 def make_diff(old: str, new: str, path: str) -> str:
+    import difflib  # only diffs need it: not a plain check's start-up
+
     if path.endswith(".ipynb"):
         from ..files.notebook import diff_notebook
 

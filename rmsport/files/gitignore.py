@@ -58,17 +58,28 @@ class _Unmatchable(Exception):
 class PatternSet:
     """The patterns of one file (or one exclude list), ready to match."""
 
-    __slots__ = ("_name_re", "_name_index", "_path_re", "_path_index", "_ignores", "size")
+    __slots__ = ("_names", "_name_re", "_name_index", "_path_re", "_path_index", "_ignores", "size")
 
-    def __init__(self, patterns: list[tuple[str, bool, bool, bool]]) -> None:
-        """``patterns``: (segment regex, anchored, folders only, negated), in file order."""
+    def __init__(self, patterns: list[tuple[str, str | None, bool, bool, bool]]) -> None:
+        """``patterns``: (regex, literal name or None, anchored, folders only, negated), in file order."""
         self.size = len(patterns)
-        self._ignores = [not negated for _, _, _, negated in patterns]
+        self._ignores = [not negated for *_, negated in patterns]
+        # Plain names (``build/``, ``MANIFEST``, ``wandb/``: most of a real file)
+        # are a dict lookup; compiling them into the regex cost more than the rest.
+        self._names: dict[str, tuple[int, int]] = {}  # name -> last index for any entry, for folders
+        for i, (_, literal, anchored, dir_only, _) in enumerate(patterns):
+            if literal is not None and not anchored:
+                any_entry, folders = self._names.get(literal, (-1, -1))
+                self._names[literal] = (any_entry if dir_only else i, i)
         self._name_re, self._name_index = _alternation(
-            [(i, body, dir_only) for i, (body, anchored, dir_only, _) in enumerate(patterns) if not anchored]
+            [
+                (i, body, dir_only)
+                for i, (body, literal, anchored, dir_only, _) in enumerate(patterns)
+                if not anchored and literal is None
+            ]
         )
         self._path_re, self._path_index = _alternation(
-            [(i, body, dir_only) for i, (body, anchored, dir_only, _) in enumerate(patterns) if anchored]
+            [(i, body, dir_only) for i, (body, _, anchored, dir_only, _) in enumerate(patterns) if anchored]
         )
 
     def __len__(self) -> int:
@@ -82,10 +93,13 @@ class PatternSet:
         ``name`` its last component.
         """
         best = -1
+        hit = self._names.get(name)
+        if hit is not None:
+            best = hit[1] if is_dir else hit[0]
         if self._name_re is not None:
             match = self._name_re.match(name + "/" if is_dir else name)
             if match is not None:
-                best = self._name_index[match.lastindex]  # type: ignore[index]
+                best = max(best, self._name_index[match.lastindex])  # type: ignore[index]
         if self._path_re is not None:
             match = self._path_re.match(rel + "/" if is_dir else rel)
             if match is not None:
@@ -122,7 +136,10 @@ def compile_patterns(lines: Iterable[str]) -> PatternSet:
     return found
 
 
-def _parse_line(line: str) -> tuple[str, bool, bool, bool] | None:
+_WILDCARDS = frozenset("*?[\\")
+
+
+def _parse_line(line: str) -> tuple[str, str | None, bool, bool, bool] | None:
     if line.endswith("\r"):
         line = line[:-1]
     if not line or line.startswith("#"):
@@ -145,7 +162,8 @@ def _parse_line(line: str) -> tuple[str, bool, bool, bool] | None:
         body = _translate(line)
     except _Unmatchable:
         return None
-    return body, anchored, dir_only, negated
+    literal = None if _WILDCARDS.intersection(line) else line
+    return body, literal, anchored, dir_only, negated
 
 
 def _strip_trailing_spaces(line: str) -> str:
