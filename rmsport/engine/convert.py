@@ -209,7 +209,7 @@ class _Converter:
         """
         import libcst as cst
 
-        from .rewrite import CannotRewrite, build_call
+        from .rewrite import CannotRewrite, build_call, parse_value
 
         # A misspelled attribute (``ms.nn.RMSprop``) only needs its last name
         # fixed; the import that reached it is right and stays.
@@ -244,7 +244,7 @@ class _Converter:
                             attr=cst.Name(plan.dst.qualname.rsplit(".", 1)[1])
                         )
                     else:
-                        func = cst.parse_expression(imports.spellings[plan.dst.qualname])
+                        func = parse_value(imports.spellings[plan.dst.qualname])
                     new_text = module.code_for_node(build_call(node, plan, func, comments="#" in text))
                 except (CannotRewrite, cst.ParserSyntaxError) as exc:
                     reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"

@@ -6,6 +6,9 @@ leaves every byte outside it alone by construction.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import libcst as cst
 
 from .literals import format_float, is_number
@@ -16,18 +19,44 @@ from .plan import ArgAction, CallPlan
 # --------------------------------------------------------------------------
 
 
-class _Comments(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def visit_Comment(self, node: cst.Comment) -> None:
-        self.found.append(node.value)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def comments_in(node: cst.CSTNode) -> list[str]:
-    visitor = _Comments()
-    node.visit(visitor)
-    return visitor.found
+    """Every comment inside ``node`` (in no particular order).
+
+    A plain walk over the nodes' fields: libcst's visitor rebuilds and
+    re-validates every node it passes, which made this walk most of the cost
+    of a call that holds a comment.
+    """
+    found: list[str] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, cst.Comment):
+            found.append(item.value)
+            continue
+        for name in _fields(item):
+            value = getattr(item, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(child for child in value if isinstance(child, cst.CSTNode))
+    return found
+
+
+def _fields(node: object) -> tuple[str, ...]:
+    names = _NODE_FIELDS.get(type(node))
+    if names is None:
+        names = _NODE_FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))  # type: ignore[arg-type]
+    return names
+
+
+@functools.lru_cache(maxsize=256)
+def parse_value(text: str) -> cst.BaseExpression:
+    """An expression from its text, parsed once: libcst nodes are immutable, so
+    the same pinned value or function name can sit in any number of calls."""
+    return cst.parse_expression(text)
 
 
 class CannotRewrite(Exception):
@@ -127,7 +156,7 @@ def _rewrite_arg(arg: cst.Arg, action: ArgAction) -> cst.Arg:
     if action.params_method is not None:
         value = _swap_method(value, *action.params_method)
     if action.group_methods:
-        value = value.visit(_GroupParams())  # type: ignore[assignment]
+        value = _swap_group_methods(value)  # type: ignore[assignment]
     if action.eps_power is not None:
         if is_number(action.value):
             value = cst.Float(format_float(action.value))  # type: ignore[arg-type]
@@ -170,16 +199,33 @@ def _swap_method(value: cst.BaseExpression, old: str, new: str) -> cst.BaseExpre
     return value
 
 
-class _GroupParams(cst.CSTTransformer):
-    """Inside param-group dicts: model.parameters() <-> net.trainable_params()."""
+_GROUP_SWAP = {"parameters": "trainable_params", "trainable_params": "parameters"}
 
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        if isinstance(updated.func, cst.Attribute) and not updated.args:
-            attr = updated.func.attr.value
-            swap = {"parameters": "trainable_params", "trainable_params": "parameters"}
-            if attr in swap:
-                return updated.with_changes(func=updated.func.with_changes(attr=cst.Name(swap[attr])))
-        return updated
+
+def _swap_group_methods(node: cst.CSTNode) -> cst.CSTNode:
+    """Inside param-group dicts: model.parameters() <-> net.trainable_params().
+
+    Bottom-up like a transformer's ``leave_Call``, but only the nodes on the
+    path to a change are rebuilt (libcst's transformer rebuilds every node).
+    """
+    changes: dict[str, object] = {}
+    for name in _fields(node):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            new = _swap_group_methods(value)
+            if new is not value:
+                changes[name] = new
+        elif isinstance(value, (list, tuple)):
+            items = [_swap_group_methods(v) if isinstance(v, cst.CSTNode) else v for v in value]
+            if any(new is not old for new, old in zip(items, value)):
+                changes[name] = type(value)(items)
+    if changes:
+        node = node.with_changes(**changes)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args:
+        swapped = _GROUP_SWAP.get(node.func.attr.value)
+        if swapped is not None:
+            return node.with_changes(func=node.func.with_changes(attr=cst.Name(swapped)))
+    return node
 
 
 def _trailing_ws(arg: cst.Arg) -> cst.BaseParenthesizableWhitespace:
@@ -194,7 +240,7 @@ def _append_pins(call: cst.Call, kept: list[cst.Arg], pins: list[tuple[str, str]
     new_args = [
         cst.Arg(
             keyword=cst.Name(kw),
-            value=cst.parse_expression(text),
+            value=parse_value(text),
             equal=cst.AssignEqual(whitespace_before=_NO_SPACE, whitespace_after=_NO_SPACE),
         )
         for kw, text in pins
