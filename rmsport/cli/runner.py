@@ -191,6 +191,7 @@ def run_files(
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
+    _relax_gc()
     workers = jobs or os.cpu_count() or 1
     queue: list[object] = []  # a FileResult, or a Future of one
     candidates: list[tuple[int, str, str, bytes]] = []  # queue slot, path, display, bytes
@@ -236,6 +237,18 @@ def run_files(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _relax_gc() -> None:
+    """Parsing builds many short-lived objects that reference counting frees;
+    the cyclic collector scanning them (and every module object loaded so far)
+    cost 10-15% of a whole-tree check.  Loaded objects are frozen out of its
+    view and it runs less often; cycles are still collected."""
+    import gc
+
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
 
 
 def _start_pool(workers: int):
