@@ -191,27 +191,27 @@ def run_files(
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
-    _relax_gc()
     workers = jobs or os.cpu_count() or 1
     queue: list[object] = []  # a FileResult, or a Future of one
     candidates: list[tuple[int, str, str, bytes]] = []  # queue slot, path, display, bytes
-    for path, display in files:
-        try:
-            data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
-        except SourceError as exc:
-            queue.append(_error(display, f"cannot read: {exc}"))
-            continue
-        if might_contain_calls(data):
-            candidates.append((len(queue), str(path), display, data))
-            queue.append(None)
-    if on_total is not None:
-        on_total(len(candidates))
-
     pool = None
-    left = sum(len(data) for _, _, _, data in candidates)
-    measured_bytes = 0
-    measured_time = 0.0
+    restore_gc = _relax_gc()
     try:
+        for path, display in files:
+            try:
+                data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
+            except SourceError as exc:
+                queue.append(_error(display, f"cannot read: {exc}"))
+                continue
+            if might_contain_calls(data):
+                candidates.append((len(queue), str(path), display, data))
+                queue.append(None)
+        if on_total is not None:
+            on_total(len(candidates))
+
+        left = sum(len(data) for _, _, _, data in candidates)
+        measured_bytes = 0
+        measured_time = 0.0
         for number, (slot, path, display, data) in enumerate(candidates):
             item = (path, job, display)
             if (
@@ -237,9 +237,10 @@ def run_files(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        restore_gc()
 
 
-def _relax_gc() -> None:
+def _relax_gc() -> Callable[[], None]:
     """Parsing builds many short-lived objects that reference counting frees;
     the cyclic collector scanning them (and every module object loaded so far)
     cost 10-15% of a whole-tree check.  Loaded objects are frozen out of its
@@ -249,6 +250,12 @@ def _relax_gc() -> None:
     gc.freeze()
     threshold = gc.get_threshold()
     gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
+
+    def restore() -> None:  # for callers that live on (tests, library use)
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+    return restore
 
 
 def _start_pool(workers: int):
