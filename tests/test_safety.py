@@ -19,10 +19,20 @@ SOURCES = sorted({p.read_text(encoding="utf-8") for p in FIXTURES.glob("*/input.
     "    '''doc\n\nstring'''\n    a = 1; b = 2\n",
     "x = 1; y = (2,\n 3)\nz = '''\n'''\n",
     "if a:\n    pass\nelse:\n    b = 1\n",
+    # nested blocks, one-line compound statements, decorators, shared lines, tabs, match
+    "class Model:\n    @property\n    def opt(self):\n        if self.a: return RMSprop(p)\n"
+    "        for x in y:\n            o = RMSprop(\n                p,  # c\n            lr=1)\n"
+    "        else:\n            pass\n        try:\n            import torch.optim as optim\n"
+    "        except ImportError:\n            optim = None; z = 1\n        return '''\nx\n'''\n",
+    "def f():\n\tif x:\n\t\tg(a,\n  b)\n\treturn [\n1]\n\n\nwhile True:\n    match x:\n"
+    "        case 1:\n            y = RMSprop(p)\n        case _:\n            pass\n",
 ]
 # Padded, so that most edits touch a small part of the file and the region path is what runs.
 SOURCES += [text + "value = 0\n" * 60 for text in SOURCES]
-SNIPPETS = ["", "x", "(", ")", "\n", "\n    ", "'''", '"', "pass", "if x:", "f(a,\n  b)", "import m\n", ": ", "\\", "#"]
+SNIPPETS = [
+    *("", "x", "(", ")", "\n", "\n    ", "\n  ", "\nx = 1\n", "\n\t\t", "    ", "'''", '"', "pass"),
+    *("if x:", "f(a,\n  b)", "import m\n", "    import m\n", ": ", "\\", "#"),
+]
 
 
 def applied(source: str, edits: list[Edit]) -> str:
@@ -44,7 +54,10 @@ def parses(text: str) -> bool:
 @st.composite
 def edited(draw) -> tuple[str, list[Edit]]:
     source = draw(st.sampled_from(SOURCES))
-    cuts = sorted(draw(st.lists(st.integers(0, len(source)), min_size=2, max_size=8)))
+    cuts = draw(st.lists(st.integers(0, len(source)), min_size=2, max_size=8))
+    if draw(st.booleans()):  # at line starts, where statements begin and imports are inserted
+        cuts = [source.rfind("\n", 0, cut) + 1 for cut in cuts]
+    cuts = sorted(cuts)
     edits = []
     for start, end in zip(cuts[::2], cuts[1::2]):
         edits.append(Edit(start, end, draw(st.sampled_from(SNIPPETS + [source[start:end]]))))
@@ -56,7 +69,7 @@ def edited(draw) -> tuple[str, list[Edit]]:
 @given(case=edited())
 def test_region_check_never_passes_a_file_that_does_not_parse(case) -> None:
     source, edits = case
-    error = syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts)
+    error = syntax_error_after(source, edits, ast.parse(source), LineIndex(source))
     if error is None:
         assert parses(applied(source, edits))
 
@@ -66,7 +79,7 @@ def test_a_block_left_empty_is_caught() -> None:
     start = source.index("        import torch")
     end = source.index("    return")
     edits = [Edit(start, end, "")]
-    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts) is not None
+    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source)) is not None
 
 
 def test_unchanged_and_harmless_edits_pass() -> None:
@@ -74,5 +87,5 @@ def test_unchanged_and_harmless_edits_pass() -> None:
     start = source.index("torch.optim.RMSprop")
     end = source.index("\n", start)
     edits = [Edit(start, end, "nn.RMSProp(p,\n    learning_rate=0.1)")]
-    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source).starts) is None
-    assert syntax_error_after(source, [], ast.parse(source), LineIndex(source).starts) is None
+    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source)) is None
+    assert syntax_error_after(source, [], ast.parse(source), LineIndex(source)) is None

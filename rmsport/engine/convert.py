@@ -193,7 +193,7 @@ class _Converter:
 
         from .safety import syntax_error_after
 
-        error = syntax_error_after(self.source, edits, self.analysis.tree, self.index.starts)
+        error = syntax_error_after(self.source, edits, self.analysis.tree, self.index)
         if error is not None:  # pragma: no cover - a bug guard
             self.findings = [f for f in self.findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
             self.add("RMS002", f"rewrite produced code that does not parse ({error}); file left unchanged",

@@ -1,20 +1,25 @@
 """The last guard before a rewrite is written: does the edited module still parse?
 
 Re-parsing the whole rewritten file cost ~10% of ``convert`` on call-dense
-files.  Only the regions around the edits can have changed, so only they are
-parsed again, each as a module of its own:
+files.  Only the statements around the edits can have changed, so only they
+are parsed again:
 
-* a region is a run of whole lines made of complete top-level statements
-  (decorators included) around one or more edits, plus any blank or comment
-  lines between them;
-* it starts and ends at the top level, outside any bracket or string, so the
-  tokenizer is in the same clean state there in the old and the new file;
-* the lines outside the regions are untouched and parsed before.
+* each edit is enclosed in its innermost statement that owns its lines: nothing
+  but indentation before it on its first line (decorators included), nothing
+  but a comment after it on its last;
+* such a statement starts at a line start, outside any bracket or string, at
+  the indentation of its block, and ends where its block may go on, so the
+  tokenizer is in the same state there in the old and the new file;
+* its new text is parsed as a block of its own (``if 1:`` plus the lines, for
+  an indented one), which must stay one block: a line that dedented out of it
+  would change the structure around it, and is refused.
 
-So if every edited region parses on its own, the whole file does (``ast.parse``
-checks syntax, not where ``return`` or ``from __future__`` may stand, and so
-does this).  When the regions cover most of the file (one big class holding
-every call), the whole file is parsed instead: it costs the same and is simpler.
+Edits with no such statement (imports between top-level statements, lines
+shared by two statements) fall back to the run of whole top-level statements
+around them.  If every edited region parses, the whole file does: ``ast.parse``
+checks syntax, not where ``return`` or ``from __future__`` may stand, and
+neither does this.  When the regions cover most of the file, the file is
+parsed whole instead: it costs the same.
 """
 
 from __future__ import annotations
@@ -31,52 +36,145 @@ class _Edit(Protocol):
     text: str
 
 
-def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, line_starts: list[int]) -> str | None:
+class _Index(Protocol):  # analysis.LineIndex
+    source: str
+    starts: list[int]
+
+    def offset(self, lineno: int, byte_col: int) -> int: ...
+
+
+_SUITES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, index: _Index) -> str | None:
     """None when ``source`` with ``edits`` applied parses; else why it does not.
 
-    ``tree`` is the parse of ``source``; ``line_starts`` the offset at which
-    each of its lines starts (``analysis.LineIndex.starts``).  Edits must not
-    overlap.
+    ``tree`` is the parse of ``source`` and ``index`` its line index
+    (``analysis.LineIndex``).  Edits must not overlap.
     """
     if not edits:
         return None
-    spans = [(_first_line(stmt), stmt.end_lineno or stmt.lineno) for stmt in tree.body]
-    regions: list[list] = []  # [first line, last line, edits inside]
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
-        low = bisect.bisect_right(line_starts, edit.start)
-        high = bisect.bisect_right(line_starts, edit.end)
-        grown = True
-        while grown:  # statements that share a line (``a; b``) pull each other in
-            grown = False
-            for first, last in spans:
-                if first <= high and low <= last and (first < low or last > high):
-                    low, high = min(low, first), max(high, last)
-                    grown = True
-        if regions and low <= regions[-1][1] + 1:
-            regions[-1][1] = max(regions[-1][1], high)
-            regions[-1][2].append(edit)
+    starts = index.starts
+    regions: list[tuple[int, int, int]] = []  # first line, last line, indentation (-1: top-level run)
+    for edit in edits:
+        found = _owning_statement(edit, tree, index)
+        if found is not None:
+            regions.append(found)
         else:
-            regions.append([low, high, [edit]])
+            low, high = _top_level_run(edit, tree, starts)
+            regions.append((low, high, -1))
+    regions.sort(key=lambda r: (r[0], -r[1]))
+    merged: list[tuple[int, int, int]] = []
+    for region in regions:
+        if merged and region[0] <= merged[-1][1]:
+            last = merged[-1]
+            if region[1] <= last[1]:
+                continue  # inside a statement already parsed again
+            if last[2] == region[2] == -1:
+                merged[-1] = (last[0], region[1], -1)
+                continue
+            return _parse_error(_splice(source, 0, edits))  # overlapping in an odd way: parse it all
+        merged.append(region)
 
     def offset(line: int) -> int:  # where 1-based ``line`` starts; the end for the line after the last
-        return line_starts[line - 1] if line <= len(line_starts) else len(source)
+        return starts[line - 1] if line <= len(starts) else len(source)
 
-    covered = sum(offset(high + 1) - offset(low) for low, high, _ in regions)
-    if covered * 2 > len(source):
+    if sum(offset(high + 1) - offset(low) for low, high, _ in merged) * 2 > len(source):
         return _parse_error(_splice(source, 0, edits))
-    for low, high, inside in regions:
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    position = 0
+    for low, high, indent in merged:
         start, end = offset(low), offset(high + 1)
-        error = _parse_error(_splice(source[start:end], start, inside))
+        inside = []
+        while position < len(ordered) and ordered[position].start < end:
+            inside.append(ordered[position])
+            position += 1
+        if position < len(ordered) and ordered[position].start == end == len(source):
+            inside.append(ordered[position])  # an insertion at the very end of the file
+            position += 1
+        new = _splice(source[start:end], start, inside)
+        error = _parse_block(new, source[start:end], indent) if indent > 0 else _parse_error(new)
         if error is not None:
             return error
+    if position != len(ordered):  # pragma: no cover - every edit lies in a region by construction
+        return _parse_error(_splice(source, 0, edits))
     return None
 
 
-def _first_line(stmt: ast.stmt) -> int:
+def _owning_statement(edit: _Edit, tree: ast.Module, index: _Index) -> tuple[int, int, int] | None:
+    """Lines and indentation of the innermost statement that encloses the edit and owns its lines."""
+    chain: list[ast.stmt] = []
+    suite: list[ast.stmt] = tree.body
+    while True:
+        inner = None
+        for stmt in suite:
+            first = _first_position(stmt)
+            if index.offset(*first) <= edit.start and edit.end <= index.offset(stmt.end_lineno, stmt.end_col_offset):  # type: ignore[arg-type]
+                inner = stmt
+                break
+        if inner is None:
+            break
+        chain.append(inner)
+        suite = [child for name in _SUITES for child in _statements(getattr(inner, name, None))]
+    for stmt in reversed(chain):
+        if _owns_its_lines(stmt, index):
+            return _first_position(stmt)[0], stmt.end_lineno, stmt.col_offset  # type: ignore[return-value]
+    return None
+
+
+def _statements(value: object) -> list[ast.stmt]:
+    if not isinstance(value, list):
+        return []
+    out: list[ast.stmt] = []
+    for item in value:
+        if isinstance(item, ast.stmt):
+            out.append(item)
+        elif isinstance(item, (ast.excepthandler, getattr(ast, "match_case", ast.excepthandler))):
+            out.extend(item.body)  # type: ignore[attr-defined]
+    return out
+
+
+def _first_position(stmt: ast.stmt) -> tuple[int, int]:
     decorators = getattr(stmt, "decorator_list", None)
     if decorators:
-        return min(stmt.lineno, *(d.lineno for d in decorators))
-    return stmt.lineno
+        first = min(decorators, key=lambda d: (d.lineno, d.col_offset))
+        if (first.lineno, first.col_offset) < (stmt.lineno, stmt.col_offset):
+            # the ``@`` stands where the statement's indentation ends
+            return first.lineno, stmt.col_offset
+    return stmt.lineno, stmt.col_offset
+
+
+def _owns_its_lines(stmt: ast.stmt, index: _Index) -> bool:
+    first_line, column = _first_position(stmt)
+    line = _line(index, first_line)
+    indentation = len(line) - len(line.lstrip(" \t\f"))
+    if indentation != column or not line[indentation:indentation + 1].strip():
+        return False
+    last = _line(index, stmt.end_lineno)  # type: ignore[arg-type]
+    end = index.offset(stmt.end_lineno, stmt.end_col_offset) - index.starts[stmt.end_lineno - 1]  # type: ignore[arg-type]
+    rest = last[end:].strip()
+    return not rest or rest.startswith("#")
+
+
+def _line(index: _Index, lineno: int) -> str:
+    starts = index.starts
+    end = starts[lineno] if lineno < len(starts) else len(index.source)
+    return index.source[starts[lineno - 1] : end]
+
+
+def _top_level_run(edit: _Edit, tree: ast.Module, starts: list[int]) -> tuple[int, int]:
+    """Whole lines around the edit, grown to complete top-level statements."""
+    low = bisect.bisect_right(starts, edit.start)
+    high = bisect.bisect_right(starts, edit.end)
+    grown = True
+    while grown:  # statements that share a line (``a; b``) pull each other in
+        grown = False
+        for stmt in tree.body:
+            first, last = _first_position(stmt)[0], stmt.end_lineno or stmt.lineno
+            if first <= high and low <= last and (first < low or last > high):
+                low, high = min(low, first), max(high, last)
+                grown = True
+    return low, high
 
 
 def _splice(text: str, base: int, edits: Sequence[_Edit]) -> str:
@@ -88,6 +186,20 @@ def _splice(text: str, base: int, edits: Sequence[_Edit]) -> str:
         position = edit.end - base
     out.append(text[position:])
     return "".join(out)
+
+
+def _parse_block(new: str, old: str, indent: int) -> str | None:
+    """An indented statement's new text, parsed as the block it stands in."""
+    prefix = old[:indent]
+    if not new.startswith(prefix) or not new[indent : indent + 1].strip():
+        return "the rewritten statement does not start at its block's indentation"
+    try:
+        module = ast.parse("if 1:\n" + new)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return str(exc) or type(exc).__name__
+    if len(module.body) != 1:
+        return "the rewritten statement leaves its block"
+    return None
 
 
 def _parse_error(text: str) -> str | None:
