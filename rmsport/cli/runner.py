@@ -13,8 +13,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..findings import Finding
+from ..options import Options
+
+if TYPE_CHECKING:
+    from ..engine.convert import Conversion
 
 # Workers start only when the work left is measured to pay for them.  Starting a
 # pool (fork, pipes, shipping each result back) cost 60-120 ms of wall time on
@@ -41,7 +46,7 @@ class FileResult:
 class Job:
     write: bool  # convert in place
     want_diff: bool
-    options: object  # rmsport.engine.convert.Options
+    options: Options
 
 
 def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
@@ -49,7 +54,7 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResul
     return FileResult(path, [finding], failed=True)
 
 
-def convert_text(text: str, path: str, options, *, predict: bool = False) -> object:
+def convert_text(text: str, path: str, options: Options, *, predict: bool = False) -> Conversion:
     """Dispatch on file type: notebooks go cell by cell."""
     from ..engine.convert import convert_source
 
