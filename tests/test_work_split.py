@@ -46,7 +46,7 @@ def test_workers_take_over_when_the_work_left_pays(tmp_path: Path, monkeypatch: 
         return real_start(workers)
 
     monkeypatch.setattr(runner, "_start_pool", counting)
-    monkeypatch.setattr(runner, "_POOL_PAYS_AFTER", 0.0)  # any measured work pays
+    monkeypatch.setattr(runner, "_POOL_PAYS_AFTER", -1.0)  # any measured work pays
     paths = []
     for index in range(6):
         path = tmp_path / f"m{index}.py"

@@ -22,13 +22,15 @@ if TYPE_CHECKING:
     from ..engine.convert import Conversion
 
 # Workers start only when the work left is measured to pay for them.  Starting a
-# pool (fork, pipes, shipping each result back) cost 60-120 ms of wall time on
-# 2 shared cores (benchmarks/bench_jobs.py), and two workers save at most half
-# of what is left, so the pool waits until the files still to parse are
-# estimated, at the speed measured on the files already done here, to take
-# longer than this.  Real trees of 40k-650k lines with a few % of files naming
-# RMSprop stay in one process; converting hundreds of call-dense files does not.
-_POOL_PAYS_AFTER = 0.4  # seconds of estimated in-process work left
+# pool (importing multiprocessing, forking, shipping each result back) costs
+# about 0.1-0.2 s of CPU on 2 cores, and two workers save at most half of what
+# is left, so the pool waits until the files still to parse are estimated, at
+# the CPU time per byte measured on the files already done here, to take longer
+# than this.  CPU time, not wall time: on a loaded machine wall time swells and
+# would start workers just when no core is free to run them.  Real trees of
+# 40k-160k lines with a few % of files naming RMSprop stay in one process;
+# converting dozens of call-dense files does not (benchmarks/bench_jobs.py).
+_POOL_PAYS_AFTER = 0.5  # seconds of estimated in-process CPU time left
 
 
 @dataclass
@@ -196,7 +198,7 @@ def run_files(
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs or _idle_cores()
     queue: list[object] = []  # a FileResult, or a Future of one
     candidates: list[tuple[int, str, str, bytes]] = []  # queue slot, path, display, bytes
     pool = None
@@ -231,11 +233,11 @@ def run_files(
                 # costs more than reading them again.
                 queue[slot] = pool.submit(_work, item)
                 continue
-            start = time.perf_counter()
+            start = time.process_time()
             queue[slot] = _work(item, data)
             left -= len(data)
             if number:  # the first file pays the one-time imports: not a measure of the rest
-                measured_time += time.perf_counter() - start
+                measured_time += time.process_time() - start
                 measured_bytes += len(data)
         for entry in queue:
             on_result(entry if isinstance(entry, FileResult) else entry.result())  # type: ignore[attr-defined]
@@ -243,6 +245,18 @@ def run_files(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         restore_gc()
+
+
+def _idle_cores() -> int:
+    """Workers for the default ``--jobs``: the cores, less the ones other
+    processes keep busy (a worker without a free core only adds forking and
+    pickling to the run).  An explicit ``--jobs N`` is taken as asked."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return cores
+    return max(1, min(cores, int(cores - busy + 1)))
 
 
 def _relax_gc() -> Callable[[], None]:
