@@ -108,8 +108,9 @@ def _owning_statement(edit: _Edit, tree: ast.Module, index: _Index) -> tuple[int
     while True:
         inner = None
         for stmt in suite:
-            first = _first_position(stmt)
-            if index.offset(*first) <= edit.start and edit.end <= index.offset(stmt.end_lineno, stmt.end_col_offset):  # type: ignore[arg-type]
+            start = index.offset(*_first_position(stmt))
+            end = index.offset(stmt.end_lineno, stmt.end_col_offset)  # type: ignore[arg-type]
+            if start <= edit.start and edit.end <= end:
                 inner = stmt
                 break
         if inner is None:
@@ -151,7 +152,8 @@ def _owns_its_lines(stmt: ast.stmt, index: _Index) -> bool:
     if indentation != column or not line[indentation:indentation + 1].strip():
         return False
     last = _line(index, stmt.end_lineno)  # type: ignore[arg-type]
-    end = index.offset(stmt.end_lineno, stmt.end_col_offset) - index.starts[stmt.end_lineno - 1]  # type: ignore[arg-type]
+    end_line: int = stmt.end_lineno  # type: ignore[assignment]
+    end = index.offset(end_line, stmt.end_col_offset) - index.starts[end_line - 1]  # type: ignore[arg-type]
     rest = last[end:].strip()
     return not rest or rest.startswith("#")
 
