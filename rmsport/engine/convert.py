@@ -118,6 +118,7 @@ class _Converter:
         match = _NEWLINE.search(source)
         self.newline = match.group() if match else "\n"
         self.findings: list[Finding] = []
+        self.verified: dict[int, dict | None] = {}  # id(ref) -> --verify result, computed while planning
         self.direction = DIRECTIONS[(options.to, options.target)]
         # What this run writes; a misspelling of it is fixed even though it is
         # not a source of the direction.
@@ -159,13 +160,22 @@ class _Converter:
                     ref.node,
                 )
                 continue
-            plan = plan_call(
-                ref.call,
-                ref.api,
-                APIS[dst],
-                eps_mapping=self.options.eps_mapping,
-                qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
-            )
+            # One call's odd value (a complex sqrt, a float overflow) must cost
+            # that call, not the file: anything raised while planning or
+            # simulating it leaves it unchanged with RMS002.
+            try:
+                plan = plan_call(
+                    ref.call,
+                    ref.api,
+                    APIS[dst],
+                    eps_mapping=self.options.eps_mapping,
+                    qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+                )
+                if self.options.verify and not plan.blocked:
+                    self.verified[id(ref)] = self._verify(plan)
+            except Exception as exc:  # noqa: BLE001 - per-call boundary, see above
+                self.add("RMS002", f"call left unchanged: {_call_failure(exc)}", ref.call)
+                continue
             if plan.blocked:
                 for code, message, node, severity in plan.reports:
                     if CODES[code][0] == "error":  # the call stays as it is: only say why
@@ -265,7 +275,7 @@ class _Converter:
             ref.call,
         )
         if self.options.verify:
-            verification = self._verify(plan)
+            verification = self.verified.get(id(ref))
             if verification is not None:
                 finding = verification_finding(self, ref, plan, verification)
                 finding.message += self._eps_mapping_note(ref, plan, verification)
@@ -295,14 +305,17 @@ class _Converter:
             return ""
         other = "matched" if self.options.eps_mapping == "literal" else "literal"
         assert ref.call is not None
-        alternative = plan_call(
-            ref.call,
-            plan.src,
-            plan.dst,
-            eps_mapping=other,
-            qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
-        )
-        alt = self._verify(alternative)
+        try:  # only a hint: a failure here must not cost the call its rewrite
+            alternative = plan_call(
+                ref.call,
+                plan.src,
+                plan.dst,
+                eps_mapping=other,
+                qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+            )
+            alt = self._verify(alternative)
+        except Exception:  # noqa: BLE001
+            return ""
         if alt is None or alt["verdict"] == "unverifiable":
             return ""
         mine, theirs = result["max_rel_diff"], alt["max_rel_diff"]
@@ -311,6 +324,13 @@ class _Converter:
         else:
             verdict = "closer" if theirs < mine else "further"
         return f"; --eps-mapping {other} would give max rel diff {theirs:.4g} vs {mine:.4g} ({verdict})"
+
+
+def _call_failure(exc: Exception) -> str:
+    """Why planning or simulating one call failed, as a finding message says it."""
+    if isinstance(exc, OverflowError):
+        return f"a value is too large for a float ({exc})"
+    return f"cannot plan or simulate it ({type(exc).__name__}: {exc})"
 
 
 def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, result: dict) -> Finding:
