@@ -118,3 +118,30 @@ def test_huge_lr_with_verify_is_a_finding_not_an_internal_error(run):
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.output
     assert "Traceback" not in result.output
+
+
+# -- [tool.rmsport] problems: exit 2, one line naming the file and the key --------
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        (b"tool = 3\n", "[tool] must be a table"),
+        (b"[tool]\nrmsport = 3\n", "[tool.rmsport] must be a table"),
+        (b'[tool.rmsport]\nto = "jax"\n', "[tool.rmsport] to: 'jax' is not one of"),
+        (b"[tool.rmsport]\njobs = 0\n", "[tool.rmsport] jobs: must be a whole number"),
+        (b"[tool.rmsport]\n# caf\xe9\n", "cannot decode as UTF-8"),
+        (b"[tool.rmsport\n", "invalid TOML"),
+    ],
+)
+def test_config_problems_exit_2_naming_file_and_key(tmp_path, monkeypatch, run, content, needle):
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    (tmp_path / "train.py").write_text("import torch\nopt = torch.optim.RMSprop(p, lr=0.1)\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "train.py")
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert str(tmp_path / "pyproject.toml") in lines[0]
+    assert needle in lines[0]
+    assert "PATHS" not in lines[0] and "Traceback" not in result.output
