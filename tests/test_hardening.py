@@ -145,3 +145,163 @@ def test_config_problems_exit_2_naming_file_and_key(tmp_path, monkeypatch, run, 
     assert str(tmp_path / "pyproject.toml") in lines[0]
     assert needle in lines[0]
     assert "PATHS" not in lines[0] and "Traceback" not in result.output
+
+
+# -- resource limits, signals, a full stdout: one line and a defined exit code --------
+
+CALL = "import torch\nopt = torch.optim.RMSprop(p, lr=0.1)\n"
+
+
+def _tree(folder, count: int = 10, text: str = CALL):
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"f{i:02d}.py").write_text(text)
+    return folder
+
+
+def _limited(nofile: int):
+    import resource
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    return apply
+
+
+@pytest.mark.slow
+def test_too_few_file_descriptors_for_workers_still_converts_every_file(tmp_path):
+    import subprocess
+
+    from conftest import cli
+
+    tree = _tree(tmp_path / "tree")
+    done = subprocess.run(
+        [*cli(), "convert", "-j", "2", str(tree)], capture_output=True, timeout=120, preexec_fn=_limited(12)
+    )
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+    assert done.returncode in (0, 123), done.stderr.decode()
+    converted = [p for p in tree.iterdir() if "nn.RMSProp(" in p.read_text()]
+    failed = done.stderr.decode().count("RMS001")
+    assert len(converted) + failed == 10
+    if done.returncode == 0:
+        assert len(converted) == 10
+
+
+def test_jobs_are_capped_by_cores():
+    from rmsport.cli.runner import worker_count
+
+    cores = len(__import__("os").sched_getaffinity(0))
+    assert worker_count(100_000) == cores
+    assert worker_count(1) == 1
+    assert worker_count(None) == cores
+
+
+def test_pool_that_cannot_start_falls_back_to_this_process(tmp_path, monkeypatch):
+    from rmsport.cli import runner
+    from rmsport.options import Options
+
+    class NoPool:
+        def submit(self, *args, **kwargs):
+            raise OSError(24, "Too many open files")
+
+        def shutdown(self, **kwargs):
+            raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(runner, "_start_pool", lambda workers: NoPool())
+    monkeypatch.setattr(runner, "worker_count", lambda jobs: 4)
+    tree = _tree(tmp_path / "tree", 6)
+    seen = []
+    runner.run_files(
+        ((p, str(p)) for p in sorted(tree.iterdir())),
+        runner.Job(write=True, want_diff=False, options=Options()),
+        jobs=4,
+        on_result=seen.append,
+    )
+    assert [r.written for r in seen] == [True] * 6
+    assert all("nn.RMSProp(" in p.read_text() for p in tree.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["convert", "-q", "-"], ["check", "-q", "--diff", "-"], ["check", "-q", "--output-format", "json", "-"]])
+def test_stdout_that_cannot_be_written_is_one_line_and_123(args):
+    import subprocess
+
+    from conftest import cli
+
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([*cli(), *args], input=CALL.encode(), stdout=full, stderr=subprocess.PIPE, timeout=60)
+    err = done.stderr.decode()
+    assert done.returncode == 123, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip().splitlines()[-1] == "error: cannot write to stdout: No space left on device"
+
+
+def _wait_until_reading_stdin(pid: int) -> None:
+    from pathlib import Path
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if "pipe" in Path(f"/proc/{pid}/wchan").read_text() or "wait" in Path(f"/proc/{pid}/wchan").read_text():
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                if stat.rsplit(")", 1)[1].split()[0] == "S":
+                    time.sleep(0.2)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the CLI never waited for stdin")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code, word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_ctrl_c_and_sigterm_exit_codes(sig, code, word):
+    import signal
+    import subprocess
+
+    from conftest import cli
+
+    proc = subprocess.Popen([*cli(), "check", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_until_reading_stdin(proc.pid)
+        proc.send_signal(getattr(signal, sig))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == code, err.decode()
+    assert b"Aborted!" not in err and b"Traceback" not in err
+    assert err.decode().strip().splitlines() == [f"error: {word}; every file is either fully converted or untouched"]
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_convert_leaves_no_temp_file(tmp_path):
+    """SIGTERM the CLI (one process, and with workers) while it writes big files."""
+    import os
+    import random
+    import signal
+    import subprocess
+
+    from conftest import cli
+
+    body = CALL + "".join(f"value_{i} = {i}  # filler line to make the write take a while\n" for i in range(5_000))
+    rng = random.Random(10)
+    for attempt in range(6):
+        tree = _tree(tmp_path / f"tree{attempt}", 8, body)
+        jobs = "1" if attempt % 2 else "2"
+        proc = subprocess.Popen(
+            [*cli(), "convert", "-q", "-j", jobs, str(tree)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.3, 2.5))
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 143), err.decode()
+        assert b"Traceback" not in err, err.decode()
+        names = sorted(os.listdir(tree))
+        assert names == [f"f{i:02d}.py" for i in range(8)], names
+        for path in tree.iterdir():
+            text = path.read_text()
+            assert text == body or text.startswith("from mindspore import nn\n"), path

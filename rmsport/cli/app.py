@@ -88,7 +88,59 @@ def _common_options(func):
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OutputError(Exception):
+    """stdout could not take what we wrote (``> /dev/full``, a closed pipe)."""
+
+
+def _write(stream, data) -> None:
+    try:
+        stream.write(data)
+        stream.flush()
+    except OSError as exc:
+        raise OutputError(exc.strerror or str(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """After stdout failed, point it at /dev/null: Python flushes it again at
+    exit and would print a second error (with a traceback) otherwise."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class _Group(click.Group):
+    """Every command ends in a defined exit code and one line, never a traceback:
+    Ctrl-C 130, SIGTERM 143 (after removing temp files), stdout that cannot be
+    written 123 (see README "Exit codes")."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_unwinds
+
+        try:
+            with sigterm_unwinds():
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            message, code = "interrupted; every file is either fully converted or untouched", EXIT_INTERRUPTED
+        except Terminated:
+            message, code = "terminated; every file is either fully converted or untouched", EXIT_TERMINATED
+        except OutputError as exc:
+            _silence_stdout()
+            message, code = f"cannot write to stdout: {exc}", EXIT_FILE_ERROR
+        except OSError as exc:  # the environment, not a file: out of descriptors, processes ...
+            where = f" ({exc.filename})" if exc.filename else ""
+            message, code = f"{exc.strerror or exc}{where}", EXIT_FILE_ERROR
+        try:
+            sys.stderr.write(f"error: {message}\n")
+            sys.stderr.flush()
+        except OSError:
+            pass
+        raise click.exceptions.Exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rmsport", message="%(prog)s %(version)s")
 def main() -> None:
     """Port RMSProp optimizer code between PyTorch and MindSpore.
@@ -152,8 +204,7 @@ def _run(
         # as they come for text output, so memory stays flat on big trees.
         results.append(FileResult(result.path, [], result.changed, result.written, "", result.failed))
         if result.diff:
-            stdout.write(result.diff)
-            stdout.flush()
+            _write(stdout, result.diff)
         if output_format == "text":
             from .formats import print_text
 
@@ -173,10 +224,8 @@ def _run(
         result = process_stdin(data, job, stdin_filename or "-")
         collect(result)
         if mode == "convert" and not show_diff and result.output is not None:
-            stdout.flush()
-            binary = sys.stdout.buffer
-            binary.write(result.output)
-            binary.flush()
+            _write(stdout, "")
+            _write(sys.stdout.buffer, result.output)
 
     if file_paths:
         from ..files.discovery import Skipped, iter_source_paths
@@ -241,8 +290,7 @@ def _emit_machine_output(output_format: str, findings, stdout) -> None:
     else:
         text = format_sarif(findings, tool_version=__version__)
     if text:
-        stdout.write(text if text.endswith("\n") else text + "\n")
-        stdout.flush()
+        _write(stdout, text if text.endswith("\n") else text + "\n")
 
 
 def _summary(console, mode: str, results, changed, show_diff: bool) -> None:

@@ -144,9 +144,12 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
 
 
 def _work(args: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
+    from .interrupts import busy
+
     path, job, display = args
     try:
-        return process_file(Path(path), job, display, data)
+        with busy():
+            return process_file(Path(path), job, display, data)
     except Exception as exc:  # noqa: BLE001 - a bug in one file must not take the others down
         return _error(display, f"internal error: {type(exc).__name__}: {exc}")
 
@@ -154,9 +157,17 @@ def _work(args: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
 def _worker_init(parent: int) -> None:
     """Workers die with the parent: a SIGKILLed run must not leave orphans
     holding the terminal's (or pre-commit's) pipes open.  A daemon thread
-    watches for re-parenting; cheaper to start than loading ctypes for prctl."""
+    watches for re-parenting; cheaper to start than loading ctypes for prctl.
+
+    Ctrl-C reaches the whole process group: workers ignore it and finish the
+    file in hand, while the parent stops handing out new ones.  SIGTERM unwinds
+    a worker like the parent, so a write in progress removes its temp file."""
     import threading
     import time
+
+    from .interrupts import worker_signals
+
+    worker_signals()
 
     def watch() -> None:
         while True:
@@ -184,9 +195,9 @@ def run_files(
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
-    workers = jobs or os.cpu_count() or 1
-    pool = None
-    queue: list[object] = []  # a FileResult, or a Future of one
+    workers = worker_count(jobs)
+    pool = None  # None: not started yet; _NO_POOL: could not start (fd or process limit)
+    queue: list[object] = []  # a FileResult, or (Future, item) for one
     candidates = 0
     try:
         for path, display in files:
@@ -204,14 +215,61 @@ def run_files(
             # Before the pool pays off, files are done right here, during the walk,
             # from the bytes already read.  Workers read their own: shipping the
             # bytes through a pipe costs more than reading them again.
-            queue.append(pool.submit(_work, item) if pool is not None else _work(item, data))
+            future = _submit(pool, item)
+            if future is None and pool not in (None, _NO_POOL):
+                _stop_pool(pool)
+                pool = _NO_POOL  # the rest in this process: slower, but every file is done
+            queue.append((future, item) if future is not None else _work(item, data))
         if on_total is not None:
             on_total(candidates)
         for entry in queue:
-            on_result(entry if isinstance(entry, FileResult) else entry.result())  # type: ignore[attr-defined]
+            on_result(entry if isinstance(entry, FileResult) else _result(*entry))  # type: ignore[misc]
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if pool not in (None, _NO_POOL):
+            _stop_pool(pool)
+
+
+_NO_POOL = object()
+
+
+def worker_count(jobs: int | None) -> int:
+    """``-j``, capped by the cores this process may use: every worker is forked
+    up front, so ``-j 100000`` would otherwise hit the process limit."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs or cores, cores))
+
+
+def _submit(pool: object, item: tuple[str, Job, str]):
+    """The Future of *item* in *pool*, or None to do it in this process (no pool,
+    or the pool cannot start or has broken: out of file descriptors or processes)."""
+    if pool is None or pool is _NO_POOL:
+        return None
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return pool.submit(_work, item)  # type: ignore[attr-defined]
+    except (OSError, BrokenExecutor, RuntimeError):
+        return None
+
+
+def _result(future, item: tuple[str, Job, str]) -> FileResult:
+    """A worker's result; a worker that died or could not start is replaced by this process."""
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return future.result()
+    except (OSError, BrokenExecutor):
+        return _work(item)
+
+
+def _stop_pool(pool) -> None:
+    try:
+        pool.shutdown(cancel_futures=True)
+    except (OSError, RuntimeError):  # a pool that never fully started
+        pass
 
 
 def _start_pool(workers: int):
@@ -223,6 +281,9 @@ def _start_pool(workers: int):
     from ..files import sourcefile  # noqa: F401
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
-    )
+    try:
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+    except OSError:  # no file descriptors left for its pipes
+        return _NO_POOL
