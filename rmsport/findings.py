@@ -20,6 +20,7 @@ INFO = "info"
 CODES: dict[str, tuple[str, str]] = {
     "RMS001": (ERROR, "file could not be read, decoded or parsed"),
     "RMS002": (ERROR, "internal error while converting a call; the call is left unchanged"),
+    "RMS003": (WARNING, "file written, but its owner or group could not be kept (fchown refused)"),
     "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
     "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
     "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
@@ -41,7 +42,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS302": (WARNING, "semantic drift: epsilon inside the square root in mindspore.nn.RMSProp, outside in torch"),
     "RMS303": (WARNING, "semantic drift: mindspore.nn.RMSProp applies the learning rate inside the momentum buffer"),
     "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
-    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field)"),
+    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field); warning when divergent"),
 }
 
 

@@ -305,3 +305,99 @@ def test_sigterm_during_a_convert_leaves_no_temp_file(tmp_path):
         for path in tree.iterdir():
             text = path.read_text()
             assert text == body or text.startswith("from mindspore import nn\n"), path
+
+
+# -- bytes and metadata the user did not ask to change --------------------------------
+
+
+def test_read_only_file_is_refused_unless_forced(tmp_path, run):
+    import stat
+
+    path = tmp_path / "ro.py"
+    path.write_text(CALL)
+    path.chmod(0o444)
+    result = run("convert", str(path))
+    assert result.exit_code == 123, result.output
+    assert "RMS001" in result.output and "read-only (mode 0444)" in result.output
+    assert "--write-read-only" in result.output
+    assert path.read_text() == CALL
+    forced = run("convert", "--write-read-only", str(path))
+    assert forced.exit_code == 0, forced.output
+    assert "nn.RMSProp(" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_check_and_diff_never_mind_read_only_files(tmp_path, run):
+    path = tmp_path / "ro.py"
+    path.write_text(CALL)
+    path.chmod(0o444)
+    assert run("check", str(path)).exit_code == 1
+    assert run("convert", "--diff", str(path)).exit_code == 0
+
+
+def test_owner_or_group_that_cannot_be_kept_is_reported(tmp_path, monkeypatch):
+    """As a non-root user, fchown to another owner fails: the file is written
+    (its content is what was asked for) and RMS003 says what changed."""
+    import os
+
+    from rmsport.cli.runner import Job, process_file
+    from rmsport.files import sourcefile
+    from rmsport.options import Options
+
+    path = tmp_path / "shared.py"
+    path.write_text(CALL)
+    real_fstat = os.fstat
+    original = os.stat(path)
+
+    def foreign_owner_fstat(fd):
+        info = real_fstat(fd)
+        if (info.st_dev, info.st_ino) == (original.st_dev, original.st_ino):
+            fields = list(info)
+            fields[4], fields[5] = 4242, 4343  # st_uid, st_gid of someone else
+            return os.stat_result(fields)
+        return info
+
+    def refuse(fd, uid, gid):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(sourcefile.os, "fstat", foreign_owner_fstat)
+    monkeypatch.setattr(sourcefile.os, "fchown", refuse)
+    result = process_file(path, Job(write=True, want_diff=False, options=Options()))
+    assert result.written and not result.failed
+    notes = [f for f in result.findings if f.code == "RMS003"]
+    assert len(notes) == 1 and notes[0].severity == "warning"
+    assert "owner 4242 is now" in notes[0].message and "group 4343 is now" in notes[0].message
+    assert "Operation not permitted" in notes[0].message
+
+
+def test_temp_names_are_cut_by_bytes(tmp_path, run):
+    from rmsport.files.sourcefile import temp_name_for
+
+    name = "é" * 118 + ".py"  # 239 bytes + 3: fits NAME_MAX, but 100 such characters are 200 bytes
+    assert len(name.encode()) <= 255
+    prefix, suffix = temp_name_for(tmp_path / name)
+    assert len((prefix + "12345678" + suffix).encode()) <= 255
+    assert prefix.encode().startswith(b".\xc3\xa9") and "\udcc3" not in prefix  # no split character
+    path = tmp_path / name
+    path.write_text(CALL)
+    result = run("convert", str(path))
+    assert result.exit_code == 0, result.output
+    assert "nn.RMSProp(" in path.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_cr_only_line_endings_with_a_cookie_decode_like_python(encoding, run):
+    from rmsport.files.sourcefile import decode
+
+    data = (
+        f"# -*- coding: {encoding} -*-\r# caf\u00e9\rimport torch\ropt = torch.optim.RMSprop(p, lr=0.1)\r"
+    ).encode(encoding)
+    compile(data, "x.py", "exec")  # CPython accepts it
+    source = decode(data)
+    assert source.encoding.replace("_", "-").lower() in ("latin-1", "iso-8859-1", "cp1252")
+    assert "café" in source.text
+    result = run("convert", "-q", "-", stdin=data)
+    assert result.exit_code == 0, result.output
+    out = result.stdout_bytes
+    assert b"nn.RMSProp(" in out and b"caf\xe9\r" in out and b"\n" not in out

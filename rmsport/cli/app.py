@@ -155,6 +155,8 @@ def main() -> None:
 
 @main.command()
 @_common_options
+@click.option("--write-read-only", is_flag=True,
+              help="Also rewrite files without write permission (by default they are refused, as an editor would).")
 def convert(**kwargs: Any) -> None:
     """Rewrite files in place ('-': stdin to stdout)."""
     sys.exit(_run("convert", **kwargs))
@@ -184,6 +186,7 @@ def _run(
     force_exclude: bool,
     no_gitignore: bool,
     stdin_filename: str | None,
+    write_read_only: bool = False,
 ) -> int:
     from ..options import Options
     from .runner import FileResult, Job, process_stdin, run_files
@@ -193,16 +196,21 @@ def _run(
     quiet = quiet or bool(os.environ.get("RMSPORT_QUIET"))
     console = _stderr_console(quiet=False)
     options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify)
-    job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options)
+    job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options,
+              write_read_only=write_read_only)
 
     results: list[FileResult] = []
+    with_errors: set[int] = set()  # id() of results with an error finding (a call left unchanged)
     findings = []
     stdout = sys.stdout
 
     def collect(result: FileResult) -> None:
         # Keep only what the summary and exit code need; findings are printed
         # as they come for text output, so memory stays flat on big trees.
-        results.append(FileResult(result.path, [], result.changed, result.written, "", result.failed))
+        kept = FileResult(result.path, [], result.changed, result.written, "", result.failed)
+        if not result.failed and any(f.severity == "error" for f in result.findings):
+            with_errors.add(id(kept))
+        results.append(kept)
         if result.diff:
             _write(stdout, result.diff)
         if output_format == "text":
@@ -261,7 +269,7 @@ def _run(
     changed = [r for r in results if r.changed]
     errors = any(f.severity == "error" for f in findings)
     if not quiet:
-        _summary(console, mode, results, changed, show_diff)
+        _summary(console, mode, results, changed, show_diff, with_errors)
     if failed:
         return EXIT_FILE_ERROR
     if errors:
@@ -293,21 +301,29 @@ def _emit_machine_output(output_format: str, findings, stdout) -> None:
         _write(stdout, text if text.endswith("\n") else text + "\n")
 
 
-def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
+def _summary(console, mode: str, results, changed, show_diff: bool, with_errors: set[int] = frozenset()) -> None:
+    """One line; only errors are called errors.  A file that was looked at and
+    needs nothing (it names RMSprop only in a string, or is converted already)
+    "needed no change"; that is never worded like a failure."""
     failed = sum(1 for r in results if r.failed)
     # A file that would change but could not be written counts as failed only.
     n_changed = sum(1 for r in changed if not r.failed)
-    unchanged = len(results) - n_changed - failed
-    if mode == "convert" and not show_diff:
-        verb = "converted"
-    else:
-        verb = "would be converted"
-    parts = [f"{n_changed} file{'s' if n_changed != 1 else ''} {verb}"]
-    if unchanged:
-        parts.append(f"{unchanged} left unchanged")
+    errors = sum(1 for r in results if id(r) in with_errors)
+    errors_only = sum(1 for r in results if id(r) in with_errors and not r.changed)
+    fine = len(results) - n_changed - failed - errors_only
+    verb = "converted" if mode == "convert" and not show_diff else "would be converted"
+    parts = [f"{_files(n_changed)} {verb}"]
+    if fine:
+        parts.append(f"{fine} needed no change")
+    if errors:
+        parts.append(f"{_files(errors)} with calls left unchanged (errors above)")
     if failed:
-        parts.append(f"{failed} could not be read or parsed")
+        parts.append(f"{_files(failed)} could not be read, decoded, parsed or written (errors above)")
     console.print(", ".join(parts) + ".")
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''}"
 
 
 @main.command()

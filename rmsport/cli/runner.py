@@ -38,6 +38,7 @@ class Job:
     write: bool  # convert in place
     want_diff: bool
     options: object  # rmsport.engine.convert.Options
+    write_read_only: bool = False  # --write-read-only: rewrite files without write permission too
 
 
 def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
@@ -118,12 +119,17 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
     out, source, new_text = _convert_data(data, name, job)
     if new_text is None or not job.write:
         return out
+    notes: list[str] = []
     try:
-        write_atomic(path, encode(source, new_text), expected=data)  # type: ignore[arg-type]
+        write_atomic(
+            path, encode(source, new_text), expected=data,  # type: ignore[arg-type]
+            allow_read_only=job.write_read_only, notes=notes,
+        )
     except SourceError as exc:
         out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
         out.failed = True
         return out
+    out.findings.extend(Finding(name, 1, 1, 1, 1, "RMS003", note) for note in notes)
     out.written = True
     return out
 
