@@ -64,6 +64,9 @@ class Finding:
     severity: str = ""
     cell: int | None = None  # notebook cell index (0-based), when the file is a notebook
     verification: dict[str, Any] | None = field(default=None)
+    # Notebooks: (line, column, end_line, end_column) in the .ipynb file where the
+    # cell's code is written, for github/SARIF; never in JSON (lines there are the cell's).
+    file_region: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.severity:
@@ -71,6 +74,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["file_region"]
         if data["cell"] is None:
             del data["cell"]
         if data["verification"] is None:

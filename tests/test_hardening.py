@@ -5,6 +5,7 @@ user did not ask for.  Subprocess-heavy tests carry the ``slow`` marker."""
 from __future__ import annotations
 
 import ast
+import json
 import time
 
 import pytest
@@ -401,3 +402,173 @@ def test_cr_only_line_endings_with_a_cookie_decode_like_python(encoding, run):
     assert result.exit_code == 0, result.output
     out = result.stdout_bytes
     assert b"nn.RMSProp(" in out and b"caf\xe9\r" in out and b"\n" not in out
+
+
+# -- notebooks: only the changed cells' source changes ----------------------------------
+
+NB_TEXT = (
+    '{\r\n "cells": [\r\n'
+    '  {"cell_type": "markdown", "metadata": {}, "source": ["caf\\u00e9 \\/ x"]},\n'
+    '  {"cell_type": "code", "execution_count": null, "metadata": {"a": 1, "a": 2}, "outputs": [],'
+    ' "source": ["import torch\\n", "# caf\\u00e9\\n",'
+    ' "opt = torch.optim.RMSprop(p, lr=0.1)  # \\u00e9t\\u00e9\\n", "x = 1"]},\n'
+    '  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],'
+    ' "source": "import torch\\nopt2 = torch.optim.RMSprop(q, lr=1e-3)"}\n'
+    ' ],\n "metadata": {"v": 1E5, "path": "a\\/b"},\n "nbformat": 4,\n "nbformat_minor": 5\n}\n'
+)
+
+
+def _outside_sources(text: str) -> list[str]:
+    from rmsport.files.notebook_json import locate
+
+    spans = [span for span in locate(text) if span is not None]
+    pieces, pos = [], 0
+    for span in spans:
+        pieces.append(text[pos : span.start])
+        pos = span.end
+    pieces.append(text[pos:])
+    return pieces
+
+
+def test_notebook_bytes_outside_changed_sources_are_kept():
+    from rmsport.files.notebook import convert_notebook
+
+    result = convert_notebook(NB_TEXT, Options(), path="nb.ipynb")
+    assert result.changed
+    new = result.source
+    assert _outside_sources(new) == _outside_sources(NB_TEXT)  # escapes, duplicate keys, 1E5, CRLF+LF mix
+    assert '"metadata": {"a": 1, "a": 2}' in new and "\r\n" in new and new.count("\r\n") == NB_TEXT.count("\r\n")
+    # inside the changed cell: unchanged lines and unchanged characters keep their spelling
+    assert '"# caf\\u00e9\\n"' in new
+    assert "# \\u00e9t\\u00e9\\n" in new
+    cells = json.loads(new)["cells"]
+    assert cells[1]["source"][0] == "from mindspore import nn\n"
+    assert isinstance(cells[2]["source"], str) and cells[2]["source"].startswith("opt2 = nn.RMSProp(")
+
+
+def test_compact_one_line_cell_stays_one_line():
+    from rmsport.files.notebook import convert_notebook
+
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                     "source": ["import torch\n", "opt = torch.optim.RMSprop(p)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(nb, indent=1).replace(
+        '[\n    "import torch\\n",\n    "opt = torch.optim.RMSprop(p)"\n   ]', '["import torch\\n", "opt = torch.optim.RMSprop(p)"]'
+    )
+    assert '["import torch\\n", "opt' in text
+    new = convert_notebook(text, Options(), path="nb.ipynb").source
+    line = next(line for line in new.splitlines() if '"source"' in line)
+    assert line.strip().startswith('"source": ["from mindspore import nn\\n", "opt = nn.RMSProp(')
+    assert _outside_sources(new) == _outside_sources(text)
+
+
+def _lone_surrogate_notebook() -> str:
+    return (
+        '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["odd \\ud800 text"]},'
+        ' {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,'
+        ' "source": ["import torch\\n", "opt = torch.optim.RMSprop(p)"]}],'
+        ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+    )
+
+
+def test_lone_surrogate_convert_and_diff_agree(tmp_path, run):
+    path = tmp_path / "odd.ipynb"
+    path.write_text(_lone_surrogate_notebook())
+    diff = run("convert", "--diff", str(path))
+    converted = run("convert", str(path))
+    assert diff.exit_code == converted.exit_code == 0, (diff.output, converted.output)
+    assert "\\ud800" in path.read_text() and "nn.RMSProp(" in path.read_text()
+
+
+def test_diff_fails_where_convert_fails_to_encode(tmp_path, run):
+    path = tmp_path / "latin.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\nimport torch\nopt = torch.optim.RMSprop(p, lr=0.1)\n")
+    from rmsport.cli import runner
+
+    real = runner.convert_text
+
+    def with_euro(*args, **kwargs):  # a rewrite the file's encoding cannot hold
+        conv = real(*args, **kwargs)
+        conv.source = conv.source.replace("nn.RMSProp(", "nn.RMSProp(  # \u20ac\n")
+        return conv
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "convert_text", with_euro)
+        diff = run("convert", "--diff", str(path))
+        converted = run("convert", str(path))
+    assert diff.exit_code == converted.exit_code == 123
+    assert "cannot encode" in diff.output and "cannot" in converted.output
+
+
+def test_unparsable_notebook_cell_exits_123_and_other_cells_convert(tmp_path, run):
+    nb = {"cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["def broken(:\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": ["import torch\n", "opt = torch.optim.RMSprop(p)"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb, indent=1))
+    assert run("check", str(path)).exit_code == 123
+    result = run("convert", str(path))
+    assert result.exit_code == 123, result.output
+    assert "RMS001" in result.output and "cell does not parse" in result.output
+    assert "nn.RMSProp(" in path.read_text()
+
+
+def test_github_and_sarif_point_at_the_notebook_line_of_the_code(tmp_path, run, monkeypatch):
+    nb = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# title\n", "text"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": ["import torch\n", "\n", "opt = torch.optim.RMSprop(p, lr=0.1)"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "import torch\nopt2 = torch.optim.RMSprop(q)"},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(nb, indent=1)
+    (tmp_path / "nb.ipynb").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    file_lines = text.splitlines()
+    call_line = next(i for i, line in enumerate(file_lines, 1) if "opt = torch.optim.RMSprop" in line)
+    call_col = file_lines[call_line - 1].index("torch.optim") + 1
+    string_line = next(i for i, line in enumerate(file_lines, 1) if "opt2 = torch" in line)
+    string_col = file_lines[string_line - 1].index("torch.optim.RMSprop(q)") + 1
+
+    github = run("check", "--output-format", "github", "nb.ipynb").stdout
+    rms101 = [line for line in github.splitlines() if "title=RMS101" in line]
+    assert f"line={call_line},col={call_col}," in rms101[0], rms101
+    assert "(cell 1)" in rms101[0]
+    assert f"line={string_line},col={string_col}," in rms101[1], rms101
+
+    sarif = json.loads(run("check", "--output-format", "sarif", "nb.ipynb").stdout)
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]
+               if r["ruleId"] == "RMS101"]
+    assert (regions[0]["startLine"], regions[0]["startColumn"]) == (call_line, call_col)
+    assert (regions[1]["startLine"], regions[1]["startColumn"]) == (string_line, string_col)
+    # JSON keeps the cell-relative lines it always had
+    data = json.loads(run("check", "--output-format", "json", "nb.ipynb").stdout)
+    first = next(f for f in data if f["code"] == "RMS101")
+    assert (first["cell"], first["line"], first["column"]) == (1, 3, 7)
+    assert "file_region" not in first
+
+
+def test_json_with_a_non_utf8_file_name_is_valid_utf8(tmp_path, monkeypatch):
+    import os
+    import subprocess
+
+    from conftest import cli
+
+    name = os.fsdecode(b"caf\xe9.py")
+    (tmp_path / name).write_text(CALL)
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("json", "sarif", "github"):
+        done = subprocess.run([*cli(), "check", "-q", "--output-format", fmt, "."], capture_output=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        text = done.stdout.decode("utf-8")  # raises if not UTF-8
+        if fmt == "json":
+            paths = {f["path"] for f in json.loads(text)}
+            assert {os.fsencode(p) for p in paths} == {b"caf\xe9.py"}  # lossless: surrogateescape
+        elif fmt == "sarif":
+            assert '"uri": "caf%E9.py"' in text
+        else:
+            assert "file=caf\ufffd.py" in text

@@ -80,7 +80,7 @@ def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object,
     """
     from ..engine.convert import ParseError
     from ..engine.prefilter import might_contain_calls
-    from ..files.sourcefile import SourceError, decode
+    from ..files.sourcefile import SourceError, decode, encode
 
     if not might_contain_calls(data):
         return FileResult(name), None, None
@@ -95,8 +95,18 @@ def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object,
         return _error(name, exc.message, exc.line, exc.column), None, None
     except RecursionError:
         return _error(name, "cannot parse: nested too deeply"), None, None
-    out = FileResult(name, list(conv.findings), changed=conv.changed)
+    # A notebook cell that does not parse is an RMS001 like a file that does not
+    # parse: exit 123 (the cells that parse are still converted).
+    failed = any(f.code == "RMS001" for f in conv.findings)
+    out = FileResult(name, list(conv.findings), changed=conv.changed, failed=failed)
     if not conv.changed:
+        return out, source, None
+    try:
+        # --diff must fail where convert would: text the file's encoding cannot hold.
+        encode(source, conv.source)
+    except SourceError as exc:
+        out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot encode: {exc}"))
+        out.failed = True
         return out, source, None
     if job.want_diff:
         out.diff = make_diff(source.text, conv.source, name)
