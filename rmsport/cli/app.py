@@ -75,7 +75,7 @@ def _common_options(func):
                      help="text (stderr), or json/github/sarif on stdout."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary; findings only."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-                     help="Worker processes (default: all cores)."),
+                     help="Worker processes (default and maximum: the available cores)."),
         click.option("--exclude", multiple=True,
                      help="Gitignore-style glob to skip; replaces the defaults. Repeatable."),
         click.option("--extend-exclude", multiple=True, help="Gitignore-style glob to skip, added to the defaults."),
