@@ -572,3 +572,17 @@ def test_json_with_a_non_utf8_file_name_is_valid_utf8(tmp_path, monkeypatch):
             assert '"uri": "caf%E9.py"' in text
         else:
             assert "file=caf\ufffd.py" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--to", "torch", "--eps-mapping", "matched", "nn.RMSProp(p, epsilon=-1)"],
+        ["torch.optim.RMSprop(p, lr=(10**64)**64)"],
+    ],
+)
+def test_compare_on_a_bad_value_is_one_line_and_exit_2(run, args):
+    result = run("compare", *args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output

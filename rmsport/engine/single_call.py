@@ -61,14 +61,16 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         if dst is None:
             last_error = f"{ref.api.qualname} is not converted with --to {to}"
             continue
-        plan = plan_call(
-            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping,
-            qualname_of=lambda node, scope=ref.scope, analysis=analysis: analysis.qualname_of(node, scope),
-        )
+        # Converted first: a value that cannot be planned (a complex root) is an
+        # error finding there, and ends here as CallError instead of a traceback.
         conversion = convert_source(source, opts, path="<call>")
         errors = [f for f in conversion.findings if f.severity == "error"]
         if errors:
             raise CallError(errors[0].message)
+        plan = plan_call(
+            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping,
+            qualname_of=lambda node, scope=ref.scope, analysis=analysis: analysis.qualname_of(node, scope),
+        )
         if not plan.all_literal:
             raise CallError("compare needs literal arguments (numbers, True/False) to simulate")
         rewritten = conversion.source.rsplit("_ = ", 1)[1].strip()
