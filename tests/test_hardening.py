@@ -374,11 +374,11 @@ def test_owner_or_group_that_cannot_be_kept_is_reported(tmp_path, monkeypatch):
 def test_temp_names_are_cut_by_bytes(tmp_path, run):
     from rmsport.files.sourcefile import temp_name_for
 
-    name = "é" * 118 + ".py"  # 239 bytes + 3: fits NAME_MAX, but 100 such characters are 200 bytes
-    assert len(name.encode()) <= 255
+    name = "\u20ac" * 80 + ".py"  # 243 bytes in 83 characters: a cut at 100 characters keeps all of it
+    assert len(name.encode()) == 243
     prefix, suffix = temp_name_for(tmp_path / name)
     assert len((prefix + "12345678" + suffix).encode()) <= 255
-    assert prefix.encode().startswith(b".\xc3\xa9") and "\udcc3" not in prefix  # no split character
+    assert prefix == "." + "\u20ac" * 33 + "."  # 99 bytes: never half a character
     path = tmp_path / name
     path.write_text(CALL)
     result = run("convert", str(path))
