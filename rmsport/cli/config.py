@@ -137,9 +137,13 @@ def _check(key: str, value: Any, where: str) -> Any:
 
 
 class ConfigUsageError(click.ClickException):
-    """A bad ``[tool.rmsport]`` on the command line: ``Error: <file>: ... <key>: <reason>``, exit 2."""
+    """A bad ``[tool.rmsport]`` on the command line: ``error: <file>: ... <key>: <reason>``, exit 2."""
 
     exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        # The CLI's own spelling of a one-line error (click would write "Error: ...").
+        click.echo(f"error: {self.format_message()}", err=True)
 
 
 def click_callback(ctx: Any, param: Any, value: tuple[Path, ...]) -> tuple[Path, ...]:

@@ -34,7 +34,7 @@ class FileResult:
     changed: bool = False  # convert would change (or changed) the file
     written: bool = False
     diff: str = ""
-    failed: bool = False  # could not be read, decoded or parsed (exit 123)
+    failed: bool = False  # could not be read, decoded, parsed or written; or a notebook cell does not parse (exit 123)
     output: bytes | None = None  # stdin mode: the bytes to print (input's encoding and BOM)
 
 
