@@ -28,6 +28,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from json.decoder import scanstring
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -43,20 +44,19 @@ class LayoutError(ValueError):
 
 @dataclass
 class StringToken:
-    """One JSON string in the text: ``text[start:end]`` is ``"..."``.
+    """One JSON string in the text: ``text[start:end]`` is ``"..."``."""
 
-    ``offsets[i]`` is where decoded character *i* starts in the text;
-    ``offsets[-1]`` is the closing quote.
-    """
-
+    text: str = field(repr=False)
     start: int
     end: int
     value: str
-    offsets: list[int]
 
-    def piece(self, text: str, index: int) -> str:
-        """The raw spelling of decoded character *index*."""
-        return text[self.offsets[index] : self.offsets[index + 1]]
+    @cached_property
+    def offsets(self) -> list[int]:
+        """``offsets[i]``: where decoded character *i* starts in the text;
+        ``offsets[-1]``: the closing quote.  Computed only for the cells that
+        change or carry findings."""
+        return _offsets(self.text, self.start, self.end, self.value)
 
 
 @dataclass
@@ -80,11 +80,17 @@ def _expect(text: str, index: int, char: str) -> int:
 
 
 def _string(text: str, index: int) -> StringToken:
-    """The JSON string starting at *index* (the opening quote), with character offsets."""
+    """The JSON string starting at *index* (the opening quote)."""
     value, end = scanstring(text, index + 1, True)
-    offsets: list[int] = []
-    pos = index + 1
+    return StringToken(text, index, end, value)
+
+
+def _offsets(text: str, start: int, end: int, value: str) -> list[int]:
     close = end - 1
+    if "\\" not in text[start:end]:  # no escapes: one character each
+        return list(range(start + 1, end))
+    offsets: list[int] = []
+    pos = start + 1
     while pos < close:
         offsets.append(pos)
         if text[pos] != "\\":
@@ -101,8 +107,8 @@ def _string(text: str, index: int) -> StringToken:
                 pos = low.end()
     offsets.append(close)
     if len(offsets) - 1 != len(value):  # pragma: no cover - a decoder we do not know
-        raise LayoutError(f"string at offset {index} does not decode as expected")
-    return StringToken(index, end, value, offsets)
+        raise LayoutError(f"string at offset {start} does not decode as expected")
+    return offsets
 
 
 def _value_end(text: str, index: int) -> int:
