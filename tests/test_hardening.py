@@ -586,3 +586,42 @@ def test_compare_on_a_bad_value_is_one_line_and_exit_2(run, args):
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+
+
+# -- messages that tell the truth -------------------------------------------------------
+
+
+def test_summary_calls_only_errors_errors(tmp_path, run):
+    (tmp_path / "strings.py").write_text("x = 'torch.optim.RMSprop is mentioned here'\n")
+    (tmp_path / "train.py").write_text(CALL)
+    result = run("check", str(tmp_path))
+    summary = result.output.strip().splitlines()[-1]
+    assert summary == "1 file would be converted, 1 needed no change.", summary
+    (tmp_path / "broken.py").write_text("import torch\nopt = torch.optim.RMSprop(\n")
+    (tmp_path / "blocked.py").write_text("import torch\nopt = torch.optim.RMSprop(p, maximize=True)\n")
+    summary = run("check", str(tmp_path)).output.strip().splitlines()[-1]
+    assert summary == (
+        "1 file would be converted, 1 needed no change, 1 file with calls left unchanged (errors above), "
+        "1 file could not be read, decoded, parsed or written (errors above)."
+    ), summary
+
+
+def test_readme_says_which_files_are_parsed(tmp_path, run):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "whose bytes never spell `RMSprop` or `RMSProp`" in readme
+    (tmp_path / "notes.py").write_bytes(b"this is not Python (\n")
+    assert run("check", str(tmp_path / "notes.py")).exit_code == 0  # never parsed
+    (tmp_path / "notes.py").write_bytes(b"this is not Python, says RMSprop (\n")
+    assert run("check", str(tmp_path / "notes.py")).exit_code == 123
+
+
+def test_readme_documents_rms401_as_it_is(run):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`RMS401`: `info` when the rewrite verifies equivalent or cannot\nbe simulated, `warning` when it is divergent" in readme
+    result = run("check", "--verify", "--output-format", "json", "-", stdin=CALL)
+    rms401 = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
+    assert rms401 and rms401[0]["severity"] == "warning" and rms401[0]["message"].startswith("divergent")
