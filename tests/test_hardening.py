@@ -625,3 +625,16 @@ def test_readme_documents_rms401_as_it_is(run):
     result = run("check", "--verify", "--output-format", "json", "-", stdin=CALL)
     rms401 = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
     assert rms401 and rms401[0]["severity"] == "warning" and rms401[0]["message"].startswith("divergent")
+
+
+def test_a_bug_on_stdin_is_a_finding_and_the_input_is_echoed(monkeypatch, run):
+    from rmsport.cli import runner
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(runner, "convert_text", broken)
+    result = run("convert", "-", stdin=CALL)
+    assert result.exit_code == 123
+    assert result.stdout_bytes == CALL.encode()
+    assert "internal error: KeyError" in result.output and "Traceback" not in result.output

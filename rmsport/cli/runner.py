@@ -153,7 +153,10 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
     from ..files.sourcefile import SourceError, encode
 
-    out, source, new_text = _convert_data(data, name, job)
+    try:
+        out, source, new_text = _convert_data(data, name, job)
+    except Exception as exc:  # noqa: BLE001 - as _work does for files: a finding, the input echoed
+        out, source, new_text = _error(name, f"internal error: {type(exc).__name__}: {exc}"), None, None
     out.output = data
     if new_text is not None and job.write:
         try:
