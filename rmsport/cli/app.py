@@ -306,5 +306,9 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         console.print(f"wrote {plot}")
 
 
+from .state import state_group  # noqa: E402  (the group imports nothing heavy)
+
+main.add_command(state_group)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
