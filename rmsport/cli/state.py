@@ -88,7 +88,6 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
         target = target or "nn"
         names = read_names_file(names_file) if names_file is not None else None
         name_map = read_name_map(name_map_file) if name_map_file is not None else {}
-        io.require_frameworks()
         sd, model_shapes, used_key = io.read_torch(src, key)
         state_shapes = migrate.torch_state_shapes(sd)
         shapes = None
@@ -110,7 +109,6 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
         raise StateError(f"DST {dst} ends in .ckpt but --to torch writes a torch.save file (.pt)", USAGE)
     names = read_names_file(names_file) if names_file is not None else None
     planned = _plan_call(call, target) if call is not None else None
-    io.require_frameworks()
     ckpt = io.read_ckpt(src)
     detected = migrate.detect_source(ckpt)
     source = planned_source = None
@@ -189,3 +187,59 @@ def _summary_to_torch(dst, state, source) -> list[str]:
         f"build the optimizer as: {_torch_call(hyper).replace('params', 'model.parameters()', 1)} "
         "and call optimizer.load_state_dict(torch.load(path)); the parameters must come in the order above",
     ]
+
+
+def replay_command(out, console, planned, grads: Path | None, state_file: Path | None, steps: int | None,
+                   plot: Path | None) -> int:
+    """``rmsport compare CALL --grads FILE.npz [--state FILE]``; returns the exit code."""
+    from .app import _print_error
+
+    try:
+        rep, started = _replay(planned, grads, state_file, steps, plot)
+    except StateError as exc:
+        _print_error(console, exc.message)
+        return exc.exit_code
+    from ..numerics.replay import render_replay
+
+    render_replay(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, rep,
+                  source=str(grads), started_from=started)
+    return 0
+
+
+def _replay(planned, grads, state_file, steps, plot):
+    from ..numerics.replay import GradsError, load_grads, replay
+    from ..state.errors import MISMATCH, UNREADABLE
+
+    if grads is None:
+        raise StateError("--state needs --grads FILE.npz (the gradients to replay from that state)", USAGE)
+    if plot is not None:
+        raise StateError("--plot draws the standard problem; it does not combine with --grads", USAGE)
+    try:
+        recording = load_grads(grads)
+    except GradsError as exc:
+        raise StateError(str(exc), UNREADABLE) from None
+    start = None
+    if state_file is not None:
+        start = {p.name: p for p in _start_state(planned, state_file, list(recording.grads)).params}
+    try:
+        rep = replay(planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, recording,
+                     start=start, steps=steps)
+    except ValueError as exc:
+        raise StateError(f"--grads {grads}: {exc}", MISMATCH) from None
+    return rep, str(state_file) if state_file is not None else None
+
+
+def _start_state(planned, state_file: Path, grad_names: list[str]):
+    """The neutral state in ``state_file``: a torch file (positions follow the .npz order) or a .ckpt."""
+    from ..state import io, migrate
+
+    try:
+        if state_file.suffix == ".ckpt":
+            torch_kwargs = planned.src_kwargs if planned.src_api == TORCH_API else planned.dst_kwargs
+            ckpt = io.read_ckpt(state_file)
+            return migrate.from_mindspore(ckpt, source=migrate.detect_source(ckpt),
+                                          hyper=_hyper_from(torch_kwargs))
+        sd, _model, _key = io.read_torch(state_file, None)
+        return migrate.from_torch(sd, grad_names)
+    except StateError as exc:
+        raise StateError(f"--state {state_file}: {exc.message}", exc.exit_code) from None

@@ -42,12 +42,6 @@ def import_mindspore():
     return mindspore
 
 
-def require_frameworks() -> None:
-    """Fail fast, before any file is read, when the extra is not installed."""
-    import_torch()
-    import_mindspore()
-
-
 # ---------------------------------------------------------------------------
 # torch
 
