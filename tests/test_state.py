@@ -108,8 +108,8 @@ def test_fresh_nn_state_would_not_continue_the_run():
     sd = torch_sd(rng, shapes={"w": (5,)}, groups=[group(params=[0], momentum=0.0)])
     sd["state"][0]["square_avg"] = np.full(5, 1e-4, np.float32)
     rec = Recording(grads={"w": g}, params={})
-    from_state = replay(R.TORCH, {"momentum": 0, "eps": 1e-12}, R.MS_NN, {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-16,
-                                                             "momentum": 0.0}, rec,
+    nn_kwargs = {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-16, "momentum": 0.0}
+    from_state = replay(R.TORCH, {"momentum": 0, "eps": 1e-12}, R.MS_NN, nn_kwargs, rec,
                         start={"w": from_torch(sd, ["w"]).params[0]})
     fresh_nn = R.simulate(R.MS_NN, {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-16}, np.zeros(5), g)
     torch_from_state = replay(R.TORCH, {}, R.TORCH, {}, rec, start={"w": from_torch(sd, ["w"]).params[0]})

@@ -73,7 +73,7 @@ def convert_state(src: Path, dst: Path, to: str | None, target: str | None, key:
 
 def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -> tuple[list[str], list[str]]:
     from ..state import io, migrate
-    from ..state.names import infer_names, read_name_map, read_names_file
+    from ..state.names import batchnorm_hints, infer_names, read_name_map, read_names_file
 
     if to == "mindspore":
         for flag, value in (("--call", call), ("--step", step)):
@@ -97,6 +97,8 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
                                  "give --names FILE (one MindSpore name per line, in optimizer order)", USAGE)
             names, shapes = infer_names(model_shapes, state_shapes, name_map)
         state = migrate.from_torch(sd, names, shapes=shapes)
+        if names_file is None and model_shapes is not None:
+            state.notes.extend(batchnorm_hints(model_shapes, name_map))
         entries = migrate.to_mindspore(state, target)
         io.write_ckpt(dst, entries)
         return _summary_to_mindspore(dst, state, entries, target, used_key), state.notes

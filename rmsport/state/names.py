@@ -85,3 +85,20 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
     return str(exc)
+
+
+def batchnorm_hints(model_shapes: Mapping[str, tuple[int, ...]], name_map: Mapping[str, str]) -> list[str]:
+    """Notes for BatchNorm parameters kept under torch's names (MindSpore calls them gamma/beta)."""
+    hints = []
+    for name in model_shapes:
+        module, _, leaf = name.rpartition(".")
+        if leaf != "running_mean":
+            continue
+        prefix = f"{module}." if module else ""
+        unmapped = [f"{prefix}{p}" for p in ("weight", "bias")
+                    if f"{prefix}{p}" in model_shapes and f"{prefix}{p}" not in name_map]
+        if unmapped:
+            hints.append(f"{', '.join(unmapped)} belong to a BatchNorm (running_mean beside them): MindSpore names "
+                         f"them {prefix}gamma/{prefix}beta; rename with --name-map "
+                         f"'{{\"{prefix}weight\": \"{prefix}gamma\", \"{prefix}bias\": \"{prefix}beta\"}}'")
+    return hints
