@@ -171,6 +171,8 @@ def _atomic(path: Path, write) -> None:
     try:
         tmp = Path(tmpdir) / ("state" + (path.suffix or ".tmp"))
         write(tmp)
+        with open(tmp, "rb") as f:  # on disk before the rename makes it visible
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         raise StateError(f"cannot write DST {path}: {exc.strerror or exc}", UNREADABLE) from None

@@ -355,18 +355,23 @@ def _nn_lr(ckpt: Mapping[str, np.ndarray], call_lr: float) -> tuple[float, str |
     raw = ckpt.get(NN_LEARNING_RATE)
     if raw is None:
         return call_lr, f"SRC has no learning_rate: using lr={call_lr:g} from the call to unfold moment"
-    arr = np.asarray(raw, dtype=np.float64).reshape(-1)
+    arr = np.asarray(raw).reshape(-1)
     if arr.size == 1:
-        lr = float(arr[0])
+        lr = _shortest(arr[0])
         note = None
         if not np.isclose(lr, call_lr, rtol=1e-6, atol=0):
             note = f"SRC's learning_rate {lr:g} replaces the call's {call_lr:g}"
         return lr, note
     gstep = ckpt.get(NN_GLOBAL_STEP)
     t = int(np.asarray(gstep).reshape(-1)[0]) if gstep is not None else 0
-    lr = float(arr[min(max(t - 1, 0), arr.size - 1)])
+    lr = _shortest(arr[min(max(t - 1, 0), arr.size - 1)])
     return lr, (f"SRC's learning_rate is a {arr.size}-step schedule: moment is unfolded with the lr of step {t} "
                 f"({lr:g}) and torch gets that constant lr; the schedule's position is not carried")
+
+
+def _shortest(value: np.generic) -> float:
+    """The shortest decimal that rounds to ``value``'s own precision: float32 0.01 is 0.01, not 0.00999999977."""
+    return float(str(value))
 
 
 # ---------------------------------------------------------------------------
