@@ -83,10 +83,15 @@ def torch_opt(model, centered):
     return torch.optim.RMSprop(model.parameters(), lr=LR, alpha=ALPHA, eps=EPS, momentum=MOM, centered=centered)
 
 
+def relative(diff: float, moved: float) -> float:
+    """diff / moved; a tensor that stood still on both sides (a bias before BatchNorm) counts as 0 if equal."""
+    return diff / moved if moved > 0 else (0.0 if diff == 0 else float("inf"))
+
+
 def worst(got, want, start):
     # relative to the larger of the two runs' moves (a tensor may stand still on one side)
-    return max(np.abs(got[n] - want[n]).max() / max(np.abs(want[n] - start[n]).max(), np.abs(got[n] - start[n]).max())
-               for n in want)
+    return max(relative(np.abs(got[n] - want[n]).max(),
+                        max(np.abs(want[n] - start[n]).max(), np.abs(got[n] - start[n]).max())) for n in want)
 
 
 def cli(*args):
@@ -110,7 +115,7 @@ def predicted(src_api, src_kw, dst_api, dst_kw, names, grads, start, state):
         size = start[n].size
         moved = max(np.abs(a[-1, off:off + size] - a[0, off:off + size]).max(),
                     np.abs(b[-1, off:off + size] - b[0, off:off + size]).max())
-        out = max(out, np.abs(a[-1, off:off + size] - b[-1, off:off + size]).max() / moved)
+        out = max(out, relative(np.abs(a[-1, off:off + size] - b[-1, off:off + size]).max(), moved))
         off += size
     return out
 
