@@ -320,6 +320,9 @@ def saved_run(torch, ms, tmp_path_factory):
     torch.save({"model": other.state_dict(), "optimizer": opt.state_dict()}, tmp / "wrong_model.pt")
     net = ms_net(ms)
     ms.save_checkpoint(ms_optimizer(ms, net, "nn", False), str(tmp / "run.ckpt"))
+    import argparse
+
+    torch.save({"args": argparse.Namespace(lr=0.01), "optimizer": opt.state_dict()}, tmp / "pickled.pt")
     (tmp / "garbage.pt").write_bytes(b"\x80\x02 not a torch file")
     (tmp / "garbage.ckpt").write_bytes(b"not a checkpoint")
     return tmp
@@ -336,6 +339,7 @@ def _names(tmp: Path, names: list[str]) -> str:
     [
         ("garbage_pt", 123, "cannot read SRC"),
         ("garbage_ckpt", 123, "cannot read SRC"),
+        ("pickled", 123, "it pickles a argparse.Namespace object, and rmsport loads only tensors and plain data"),
         ("wrong_key", 2, "--key opt: SRC {tmp}/run.pt has no such key (keys: 'model', 'optimizer')"),
         ("bare_no_names", 2, "holds no model state_dict beside the optimizer to take names from: give --names"),
         ("missing_name", 1, "SRC's optimizer holds 6 parameters but 5 names were given: parameter 5 (shape (1,)) "
@@ -354,6 +358,7 @@ def test_errors_write_nothing(saved_run, case, code, message):
     args = {
         "garbage_pt": [tmp / "garbage.pt", dst],
         "garbage_ckpt": [tmp / "garbage.ckpt", dst, "--to", "torch"],
+        "pickled": [tmp / "pickled.pt", dst],
         "wrong_key": [tmp / "run.pt", dst, "--key", "opt"],
         "bare_no_names": [tmp / "bare.pt", dst],
         "missing_name": [tmp / "bare.pt", dst, "--names", _names(tmp, MS_NAMES[:5])],

@@ -98,6 +98,7 @@ def main() -> None:
       rmsport convert --to torch train.py   and back
       rmsport check --diff src/             CI: exit 1 when something would be rewritten
       rmsport compare "torch.optim.RMSprop(p, lr=0.01)"   trajectories side by side
+      rmsport state convert run.pt opt.ckpt  move the optimizer state too
     """
 
 

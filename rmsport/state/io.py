@@ -8,6 +8,7 @@ over it, so DST is either the old file or the complete new one.  The temporary n
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -50,8 +51,14 @@ def read_torch(path: Path, key: str | None) -> tuple[dict, dict[str, tuple[int, 
     """``(optimizer state_dict as numpy, model parameter shapes or None, key used)``."""
     torch = import_torch()
     try:
+        # weights_only: tensors and plain data only; a checkpoint never gets to run pickled code here.
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean "cannot read"
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if found:
+            raise StateError(f"cannot read SRC {path}: it pickles a {found.group(1)} object, and rmsport loads only tensors "
+                             "and plain data (torch.load(weights_only=True)); save the state_dicts without it",
+                             UNREADABLE) from None
         raise StateError(f"cannot read SRC {path}: {_first_line(exc)}", UNREADABLE) from None
     container = obj if isinstance(obj, Mapping) else None
     if key is not None:
@@ -183,7 +190,7 @@ def _atomic(path: Path, write) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip() or type(exc).__name__
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("-"):
