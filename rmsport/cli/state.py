@@ -112,11 +112,11 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
     names = read_names_file(names_file) if names_file is not None else None
     planned = _plan_call(call, target) if call is not None else None
     ckpt = io.read_ckpt(src)
-    detected = migrate.detect_source(ckpt)
-    source = planned_source = None
+    # The class SRC came from: --target, else the --call's class, else what the checkpoint holds.
+    planned_source = None
     if planned is not None:
-        planned_source = "nn" if planned.src_api.endswith("nn.RMSProp") else "experimental"
-    source = target or planned_source or detected
+        planned_source = next(t for t in ("nn", "experimental") if _ms_api(t) == planned.src_api)
+    source = target or planned_source or migrate.detect_source(ckpt)
     if planned is None:
         planned = _plan_call(f"{_ms_api(source)}(params)", source)
     hyper = _hyper_from(planned.dst_kwargs)
