@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..options import TARGET_CHOICES, TO_CHOICES
 from ..state.errors import USAGE, StateError
 
 TORCH_API = "torch.optim.RMSprop"
@@ -32,9 +33,9 @@ def state_group() -> None:
 @state_group.command(name="convert")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--to", type=click.Choice(["mindspore", "torch"]), default=None,
+@click.option("--to", type=click.Choice(TO_CHOICES), default=None,
               help="Framework of DST (default: torch when SRC ends in .ckpt, else mindspore).")
-@click.option("--target", type=click.Choice(["nn", "experimental"]), default=None,
+@click.option("--target", type=click.Choice(TARGET_CHOICES), default=None,
               help="The MindSpore class: mindspore.nn.RMSProp (nn, default with --to mindspore) or "
                    "mindspore.experimental.optim.RMSprop. With --to torch: the class SRC came from "
                    "(default: detected; nn keeps global_step and learning_rate).")
