@@ -40,6 +40,7 @@ from rmsport.state.migrate import from_mindspore, from_torch  # noqa: E402
 from rmsport.state.model import GroupHyper  # noqa: E402
 
 ms.set_context(mode=ms.PYNATIVE_MODE)
+ms.set_seed(0)  # the MindSpore networks start from the same weights every run
 MAP = {"bn.weight": "bn.gamma", "bn.bias": "bn.beta"}
 TORCH_NAMES = ["fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "fc2.weight", "fc2.bias"]
 MS_NAMES = [MAP.get(n, n) for n in TORCH_NAMES]

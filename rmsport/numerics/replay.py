@@ -182,7 +182,9 @@ def render_replay(console, src_api: str, src_kwargs: dict[str, Any], dst_api: st
 
     from .verify import APPROXIMATE_REL, EQUIVALENT_REL
 
-    args = lambda kw: ", ".join(f"{k}={v!r}" for k, v in kw.items())  # noqa: E731
+    def args(kw: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in kw.items())
+
     console.print(f"[cyan]source [/]  {src_api}({args(src_kwargs)})", highlight=False)
     console.print(f"[magenta]rewrite[/]  {dst_api}({args(dst_kwargs)})", highlight=False)
     start = f", starting from the state in {started_from}" if started_from else ", from a fresh state"
