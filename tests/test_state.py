@@ -8,10 +8,9 @@ lost slot shows up as a different trajectory, not only as a different number.
 
 from __future__ import annotations
 
-import json
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -399,7 +398,8 @@ def test_state_dst_suffix_and_missing_src(tmp_path):
     assert r.returncode == USAGE and "nope.pt" in r.stderr
 
 
-@pytest.mark.parametrize(("missing", "to"), [("torch", "mindspore"), ("mindspore", "torch")])
+@pytest.mark.parametrize(("missing", "to"), [("torch", "mindspore"), ("mindspore", "torch"), ("mindspore", "mindspore"),
+                                             ("torch", "torch")])
 def test_missing_extra_is_one_line_naming_it(tmp_path, missing, to):
     """Simulate an install without the frameworks: importing the module fails."""
     src = tmp_path / ("src.pt" if to == "mindspore" else "src.ckpt")
@@ -439,3 +439,16 @@ def test_compare_replay_errors(tmp_path):
     _write_npz(tmp_path / "g.npz", {"w": np.ones((3, 2))})
     r = run_cli("compare", call, "--grads", "g.npz", "--plot", "x.png", cwd=tmp_path, text=True)
     assert r.returncode == USAGE and "does not combine with --grads" in r.stderr
+
+
+def test_compare_state_without_the_extra(tmp_path):
+    _write_npz(tmp_path / "g.npz", {"w": np.ones((3, 2))})
+    (tmp_path / "s.pt").write_bytes(b"x")
+    code = ("import sys; sys.modules['mindspore'] = None\n"
+            "from rmsport.cli import main\n"
+            "main(['compare', 'torch.optim.RMSprop(p)', '--grads', 'g.npz', '--state', 's.pt'])\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == USAGE
+    assert r.stderr.endswith("error: rmsport state needs torch and MindSpore (mindspore is missing): "
+                             "pip install 'rmsport[state]'\n")

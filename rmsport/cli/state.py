@@ -89,6 +89,7 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
         target = target or "nn"
         names = read_names_file(names_file) if names_file is not None else None
         name_map = read_name_map(name_map_file) if name_map_file is not None else {}
+        io.require_frameworks()
         sd, model_shapes, used_key = io.read_torch(src, key)
         state_shapes = migrate.torch_state_shapes(sd)
         shapes = None
@@ -112,6 +113,7 @@ def _convert(src, dst, to, target, key, names_file, name_map_file, call, step) -
         raise StateError(f"DST {dst} ends in .ckpt but --to torch writes a torch.save file (.pt)", USAGE)
     names = read_names_file(names_file) if names_file is not None else None
     planned = _plan_call(call, target) if call is not None else None
+    io.require_frameworks()
     ckpt = io.read_ckpt(src)
     # The class SRC came from: --target, else the --call's class, else what the checkpoint holds.
     planned_source = None
@@ -223,6 +225,9 @@ def _replay(planned, grads, state_file, steps, plot):
         raise StateError(str(exc), UNREADABLE) from None
     start = None
     if state_file is not None:
+        from ..state import io
+
+        io.require_frameworks()
         start = {p.name: p for p in _start_state(planned, state_file, list(recording.grads)).params}
     try:
         rep = replay(planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, recording,

@@ -23,6 +23,19 @@ from .slots import MS_PREFIXES, NN_SCALARS
 EXTRA_HINT = "pip install 'rmsport[state]'"
 
 
+def require_frameworks() -> None:
+    """Fail before any file is read when the extra is missing (a spec lookup: nothing is imported)."""
+    import importlib.util
+
+    for name in ("torch", "mindspore"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise StateError(f"rmsport state needs torch and MindSpore ({name} is missing): {EXTRA_HINT}", USAGE)
+
+
 def import_torch():
     try:
         import torch

@@ -24,6 +24,7 @@ from .model import GroupHyper, MigratedState, ParamState
 from .slots import (
     EXPERIMENTAL,
     GRAD_AVG,
+    HOLDS_GRAD_AVG,
     MOMENT,
     MS_PREFIXES,
     NN,
@@ -31,6 +32,8 @@ from .slots import (
     NN_LEARNING_RATE,
     NN_SCALARS,
     SQUARE,
+    TARGETS,
+    TORCH_GROUP_KEYS,
     TORCH_GROUP_NO_MATH,
 )
 
@@ -186,7 +189,7 @@ def _int_step(step: Any, name: str) -> int:
 
 def to_mindspore(state: MigratedState, target: str) -> list[tuple[str, np.ndarray]]:
     """The checkpoint entries ``target``'s optimizer keeps; appends notes to ``state.notes``."""
-    if target not in (NN, EXPERIMENTAL):
+    if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}")
     notes = state.notes
     used = sorted({p.group for p in state.params})
@@ -232,7 +235,7 @@ def to_mindspore(state: MigratedState, target: str) -> list[tuple[str, np.ndarra
         notes.append("mindspore.experimental.optim.RMSprop keeps no step count: torch's step is dropped "
                      "(RMSprop's update does not use it)")
 
-    with_grad_avg = target == EXPERIMENTAL or True in centered
+    with_grad_avg = HOLDS_GRAD_AVG[target] == "always" or True in centered
     for p in state.params:
         if with_grad_avg:
             grad_avg = p.grad_avg if p.grad_avg is not None else np.zeros_like(p.square_avg)
@@ -392,8 +395,9 @@ def to_torch(state: MigratedState) -> dict[str, Any]:
         torch_state[i] = entry
     groups = []
     for gi, g in enumerate(state.groups):
-        group = {"lr": g.lr, "momentum": g.momentum, "alpha": g.alpha, "eps": g.eps, "centered": g.centered,
-                 "weight_decay": g.weight_decay, **TORCH_GROUP_NO_MATH, "maximize": g.maximize}
+        values = {**TORCH_GROUP_NO_MATH, "lr": g.lr, "momentum": g.momentum, "alpha": g.alpha, "eps": g.eps,
+                  "centered": g.centered, "weight_decay": g.weight_decay, "maximize": g.maximize}
+        group = {key: values[key] for key in TORCH_GROUP_KEYS}  # torch's own key order
         group["params"] = [i for i, p in enumerate(state.params) if p.group == gi]
         groups.append(group)
     return {"state": torch_state, "param_groups": groups}
