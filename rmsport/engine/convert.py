@@ -173,6 +173,7 @@ class _Converter:
             else:
                 pending.append((ref, plan))  # its findings are added once it is rewritten
 
+        pending.extend(self._follow(pending))
         accepted = [(ref, plan, *self.index.span(ref.call)) for ref, plan in pending]  # type: ignore[arg-type]
         if not accepted:
             return self._done(self.source)
@@ -200,6 +201,15 @@ class _Converter:
                      self.analysis.tree.body[0])
             return self._done(self.source)
         return self._done(new_source)
+
+    def _follow(self, pending: list[tuple[Reference, CallPlan]]) -> list[tuple[Reference, CallPlan]]:
+        """Uses of the rewritten optimizers (findings) and their schedulers (more rewrites): uses.py."""
+        from .uses import follow_uses
+
+        followed = follow_uses(self.analysis, pending, self.options.to, self.options.target)
+        for code, message, node, severity in followed.reports:
+            self.add(code, message, node, severity)
+        return followed.rewrites
 
     def _build(self, accepted: list[tuple[Reference, CallPlan, int, int]]):
         """New text for each call, and the import edits they need.
@@ -280,6 +290,10 @@ class _Converter:
 
         if plan.spelling_only:
             return None
+        if hasattr(plan, "scheduler"):
+            from ..numerics.lr_schedules import verify_schedule
+
+            return verify_schedule(plan)
         if not plan.all_literal:
             return unverifiable()
         return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))

@@ -1,0 +1,456 @@
+"""Follow a rewritten optimizer through its module: where it goes, and how it is used.
+
+A constructor rewrite alone leaves the rest of the optimizer's life in the source
+framework: the training loop (``optimizer.step()``), learning-rate updates through
+``param_groups``, checkpoints, schedulers, ``TrainOneStepCell`` wiring.  This pass
+finds where the rewritten call's result is stored, within the module:
+
+- a local or module-level variable (``opt = RMSprop(...)``), and names it is copied to;
+- ``self.<attr>`` across every method of the class that assigns it;
+- the return value of a function or method, at each call of it in the module;
+- a parameter of a function of the module that the object is passed to;
+
+and reports every use the target does not support (RMS501-RMS505), naming what
+breaks and the target's idiom.  Schedulers built on the optimizer are rewritten
+where the target has the same class (``engine/schedulers.py``) and reported where it
+cannot have one (RMS505, RMS506).  It reads the ``ast`` only; it is conservative:
+a name rebound to something else in the same function is not followed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ..tables.optimizers import MS_NN, TORCH
+from ..tables.schedulers import BY_QUALNAME, NN_EQUIVALENTS, TORCH_ONLY_QUALNAMES
+from .analysis import Analysis, Reference, Scope
+from .literals import is_number
+from .plan import CallPlan, Report
+from .schedulers import plan_scheduler
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+# What the target offers instead, written once for the messages.
+_NN_STEP = (
+    "mindspore.nn.RMSProp is called with the gradients: grads = mindspore.value_and_grad(forward_fn, None, "
+    "optimizer.parameters)(...)[1]; optimizer(grads)"
+)
+_EXP_STEP = (
+    "mindspore.experimental.optim.RMSprop is called with the gradients: grads = mindspore.value_and_grad("
+    "forward_fn, None, optimizer.parameters)(...)[1]; optimizer(grads)"
+)
+_TORCH_STEP = "in torch: loss.backward(); optimizer.step(); optimizer.zero_grad()"
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Where an optimizer object lives: ("name", scope node, name) or ("attr", class node, attr)."""
+
+    kind: str
+    owner: ast.AST
+    name: str
+
+
+@dataclass
+class Followed:
+    reports: list[Report] = field(default_factory=list)
+    rewrites: list[tuple[Reference, CallPlan]] = field(default_factory=list)
+
+
+def follow_uses(analysis: Analysis, rewritten: list[tuple[Reference, CallPlan]], to: str, target: str) -> Followed:
+    """Findings on the uses of each rewritten optimizer, and the scheduler rewrites they call for."""
+    out = Followed()
+    if not rewritten:
+        return out
+    tracker = _Tracker(analysis)
+    seen_calls: set[int] = set()
+    for ref, plan in rewritten:
+        if plan.spelling_only or ref.call is None:
+            continue
+        lr = plan.src_kwargs.get(plan.src.keywords.get("lr", "lr"))
+        base_lr = float(lr) if is_number(lr) else None  # type: ignore[arg-type]
+        for use in tracker.uses_of(ref.call):
+            tracker.classify(use, plan, to, target, base_lr, out, seen_calls)
+    return out
+
+
+class _Tracker:
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.tree = analysis.tree
+        self.parents: dict[int, ast.AST] = {}
+        for node in ast.walk(self.tree):
+            for child in ast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+        # Functions that hold an import: their names may resolve differently from the module's.
+        self.func_scopes: dict[int, Scope] = {}
+        for stmt_id, scope in analysis.stmt_scope.items():
+            if scope.kind == "function":
+                stmt = next((n for n in ast.walk(self.tree) if id(n) == stmt_id), None)
+                if stmt is not None:
+                    func = self.enclosing(stmt, _FUNCS)
+                    if func is not None:
+                        self.func_scopes[id(func)] = scope
+
+    # -- structure -------------------------------------------------------------
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(id(node))
+
+    def enclosing(self, node: ast.AST, kinds: tuple[type, ...] = _SCOPES) -> ast.AST | None:
+        p = self.parent(node)
+        while p is not None and not isinstance(p, kinds):
+            p = self.parent(p)
+        return p
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        func = self.enclosing(node, _FUNCS)
+        while func is not None:
+            scope = self.func_scopes.get(id(func))
+            if scope is not None:
+                return scope
+            func = self.enclosing(func, _FUNCS)
+        return self.analysis.module_scope
+
+    def qualname(self, node: ast.expr) -> str | None:
+        return self.analysis.qualname_of(node, self.scope_of(node))
+
+    # -- where the object goes -------------------------------------------------
+    def uses_of(self, value: ast.expr) -> list[ast.expr]:
+        """Every load of the object ``value`` evaluates to, in this module."""
+        handles: list[Handle] = []
+        pending = [value]
+        visited: set[int] = set()
+        found: list[ast.expr] = []
+        seen_handles: set[Handle] = set()
+        while pending:
+            expr = pending.pop()
+            if id(expr) in visited:
+                continue
+            visited.add(id(expr))
+            for handle in self._stored_in(expr):
+                if handle in seen_handles:
+                    continue
+                seen_handles.add(handle)
+                handles.append(handle)
+                for use in self._loads(handle):
+                    found.append(use)
+                    pending.append(use)  # copies: ``opt = self.optimizer``
+                    pending.extend(self._passed_to(use))
+        found.sort(key=lambda n: (n.lineno, n.col_offset))
+        return list({id(n): n for n in found}.values())
+
+    def _stored_in(self, expr: ast.expr) -> list[Handle]:
+        p = self.parent(expr)
+        targets: list[ast.expr] = []
+        if isinstance(p, ast.Assign) and p.value is expr:
+            targets = list(p.targets)
+        elif isinstance(p, (ast.AnnAssign, ast.NamedExpr)) and p.value is expr:
+            targets = [p.target]
+        elif isinstance(p, ast.Return) and p.value is expr:
+            return [h for call in self._calls_of(self.enclosing(p, _FUNCS)) for h in self._stored_in(call)]
+        out = []
+        for t in targets:
+            handle = self._handle_of_target(t)
+            if handle is not None:
+                out.append(handle)
+        return out
+
+    def _handle_of_target(self, target: ast.expr) -> Handle | None:
+        if isinstance(target, ast.Name):
+            owner = self.enclosing(target, (*_FUNCS, ast.Module))
+            assert owner is not None
+            return Handle("name", owner, target.id)
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            method = self.enclosing(target, _FUNCS)
+            cls = self.enclosing(method, (ast.ClassDef,)) if method is not None else None
+            if method is not None and cls is not None and self.parent(method) is cls:
+                args = method.args.posonlyargs + method.args.args  # type: ignore[union-attr]
+                if args and args[0].arg == target.value.id:
+                    return Handle("attr", cls, target.attr)
+        return None
+
+    def _calls_of(self, func: ast.AST | None) -> list[ast.Call]:
+        """Calls of a module-level function (``f(...)``) or a method (``self.f(...)``)."""
+        if not isinstance(func, _FUNCS):
+            return []
+        holder = self.parent(func)
+        calls = []
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(holder, ast.Module) and isinstance(node.func, ast.Name) and node.func.id == func.name:
+                calls.append(node)
+            elif (
+                isinstance(holder, ast.ClassDef)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == func.name
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in ("self", "cls")
+                and self.enclosing(node, (ast.ClassDef,)) is holder
+            ):
+                calls.append(node)
+        return calls
+
+    def _passed_to(self, use: ast.expr) -> list[ast.expr]:
+        """A use passed positionally to a function of this module: the parameter's loads."""
+        call = self.parent(use)
+        if not isinstance(call, ast.Call) or use not in call.args or not isinstance(call.func, ast.Name):
+            return []
+        index = call.args.index(use)
+        out: list[ast.expr] = []
+        for stmt in self.tree.body:
+            if isinstance(stmt, _FUNCS) and stmt.name == call.func.id:
+                params = stmt.args.posonlyargs + stmt.args.args
+                if index < len(params):
+                    out.extend(self._loads(Handle("name", stmt, params[index].arg)))
+        return out
+
+    def _loads(self, handle: Handle) -> list[ast.expr]:
+        out: list[ast.expr] = []
+        if handle.kind == "attr":
+            for method in handle.owner.body:  # type: ignore[attr-defined]
+                if not isinstance(method, _FUNCS):
+                    continue
+                args = method.args.posonlyargs + method.args.args
+                if not args:
+                    continue
+                me = args[0].arg
+                for node in ast.walk(method):
+                    if (
+                        isinstance(node, ast.Attribute)
+                        and node.attr == handle.name
+                        and isinstance(node.ctx, ast.Load)
+                        and isinstance(node.value, ast.Name)
+                        and node.value.id == me
+                    ):
+                        out.append(node)
+            return out
+        owner = handle.owner
+        for node in ast.walk(owner):
+            if isinstance(node, ast.Name) and node.id == handle.name and isinstance(node.ctx, ast.Load):
+                if self._binds_locally_between(node, owner, handle.name):
+                    continue
+                out.append(node)
+        return out
+
+    def _binds_locally_between(self, node: ast.AST, owner: ast.AST, name: str) -> bool:
+        """Is ``name`` a different variable at ``node`` (bound by a function nested in ``owner``)?"""
+        func = self.enclosing(node, (*_FUNCS, ast.Lambda))
+        while func is not None and func is not owner:
+            if _binds(func, name):
+                return True
+            func = self.enclosing(func, (*_FUNCS, ast.Lambda))
+        return False
+
+    # -- what each use does ----------------------------------------------------
+    def classify(
+        self,
+        use: ast.expr,
+        plan: CallPlan,
+        to: str,
+        target: str,
+        base_lr: float | None,
+        out: Followed,
+        seen_calls: set[int],
+    ) -> None:
+        src, dst = plan.src.qualname, plan.dst.qualname
+        p = self.parent(use)
+        if isinstance(p, ast.Attribute) and p.value is use:
+            pp = self.parent(p)
+            called = isinstance(pp, ast.Call) and pp.func is p
+            self._attribute(use, p, pp if called else None, src, dst, out)
+            return
+        if isinstance(p, ast.Call) and p.func is use and src != TORCH:
+            out.reports.append(("RMS501", f"optimizer(grads) calls the {src} to apply gradients; a torch optimizer "
+                                f"is not callable: {_TORCH_STEP}", p, None))
+            return
+        call, keyword = p, None
+        if isinstance(p, ast.keyword):
+            call, keyword = self.parent(p), p.arg
+        if not isinstance(call, ast.Call) or call.func is use:
+            return
+        if keyword is None and use not in call.args:
+            return
+        callee = self.qualname(call.func)
+        if callee is not None and (callee in BY_QUALNAME or callee in TORCH_ONLY_QUALNAMES):
+            if keyword in (None, "optimizer") and (keyword == "optimizer" or call.args and call.args[0] is use):
+                if id(call) not in seen_calls:
+                    seen_calls.add(id(call))
+                    self._scheduler(call, callee, plan, to, target, base_lr, out)
+            return
+        if src == TORCH:
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "step" and call.args and call.args[0] is use:
+                out.reports.append((
+                    "RMS501",
+                    f"{ast.unparse(call.func.value)}.step(optimizer) is torch.amp.GradScaler's step: it unscales "
+                    f"the gradients and calls optimizer.step(), which {dst} lacks; in MindSpore scale the loss "
+                    "with mindspore.amp (DynamicLossScaler: scale, unscale the grads, all_finite), then "
+                    "optimizer(grads)",
+                    call, None))
+            return
+        # MindSpore wiring going to torch.
+        name = (callee or ast.unparse(call.func)).rsplit(".", 1)[-1]
+        if name in ("TrainOneStepCell", "TrainOneStepWithLossScaleCell", "Model", "build_train_network"):
+            out.reports.append((
+                "RMS507",
+                f"{name}(..., optimizer) wires the {src} into MindSpore's training step, which calls "
+                f"optimizer(grads); torch has no {name}: write the loop ({_TORCH_STEP})",
+                call, None))
+
+    def _attribute(self, use: ast.expr, attr: ast.Attribute, call: ast.AST | None, src: str, dst: str,
+                   out: Followed) -> None:
+        name = attr.attr
+        site = call if call is not None else attr
+        if src == TORCH:
+            step_idiom = _NN_STEP if dst == MS_NN else _EXP_STEP
+            if name in ("step", "zero_grad") and call is not None:
+                what = (
+                    "applies the gradients that loss.backward() left in .grad"
+                    if name == "step"
+                    else "clears the gradients that loss.backward() accumulates"
+                )
+                extra = "; MindSpore computes fresh gradients each step, so there is nothing to zero" if name == "zero_grad" else ""
+                out.reports.append(("RMS501", f"optimizer.{name}() {what}; {dst} has no {name}(){extra}: {step_idiom}", site, None))
+            elif name in ("param_groups", "add_param_group") and dst == MS_NN:
+                out.reports.append((
+                    "RMS502",
+                    f"optimizer.{name} does not exist on {dst}: its learning rate is the Parameter "
+                    "optimizer.learning_rate (mindspore.ops.assign(optimizer.learning_rate, value)) or a schedule "
+                    "given as learning_rate= (a per-step list or a LearningRateSchedule); groups are fixed at "
+                    "construction. --target experimental keeps param_groups",
+                    site, None))
+            elif name == "param_groups":
+                write = self._lr_write(attr)
+                if write is not None:
+                    out.reports.append((
+                        "RMS503",
+                        f"in {dst}, param_groups[i]['lr'] is a Parameter that schedulers update in place: "
+                        "assigning a number replaces it, so the step uses the number but a scheduler built "
+                        "afterwards fails (AttributeError: 'float' object has no attribute 'value') and one "
+                        "built before stops having any effect; write mindspore.ops.assign(group['lr'], value)",
+                        write, None))
+            elif name in ("state_dict", "load_state_dict") and call is not None and dst == MS_NN:
+                out.reports.append((
+                    "RMS504",
+                    f"optimizer.{name}() does not exist on {dst}: its state is Parameters (mean_square.*, moment.*, "
+                    "learning_rate, global_step) saved with mindspore.save_checkpoint(optimizer, path) and loaded "
+                    "with mindspore.load_param_into_net(optimizer, mindspore.load_checkpoint(path)); a torch "
+                    "checkpoint cannot be loaded",
+                    site, None))
+            return
+        # MindSpore source going to torch.
+        if name == "learning_rate" or (name == "get_lr" and call is not None):
+            spelled = "optimizer.get_lr()" if name == "get_lr" else "optimizer.learning_rate"
+            out.reports.append((
+                "RMS502",
+                f"{spelled} is the {src}'s learning-rate Parameter; torch keeps it in "
+                "optimizer.param_groups[i]['lr'] (a float; assign to it, or use torch.optim.lr_scheduler)",
+                site, None))
+
+    def _lr_write(self, attr: ast.Attribute) -> ast.AST | None:
+        """``opt.param_groups[i]['lr'] = v`` or ``for g in opt.param_groups: g['lr'] = v``: the store."""
+        sub = self.parent(attr)
+        if isinstance(sub, ast.Subscript) and sub.value is attr:
+            outer = self.parent(sub)
+            if isinstance(outer, ast.Subscript) and outer.value is sub and _is_lr_store(outer):
+                return self.parent(outer) or outer
+            return None
+        loop = sub
+        if isinstance(loop, (ast.For, ast.comprehension)) and loop.iter is attr and isinstance(loop.target, ast.Name):
+            body = loop.body if isinstance(loop, ast.For) else []
+            for stmt in body:
+                for node in ast.walk(stmt):
+                    if (
+                        isinstance(node, ast.Subscript)
+                        and isinstance(node.value, ast.Name)
+                        and node.value.id == loop.target.id
+                        and _is_lr_store(node)
+                    ):
+                        return self.parent(node) or node
+        return None
+
+    # -- schedulers ------------------------------------------------------------
+    def _scheduler(self, call: ast.Call, callee: str, plan: CallPlan, to: str, target: str,
+                   base_lr: float | None, out: Followed) -> None:
+        src, dst = plan.src.qualname, plan.dst.qualname
+        if callee in TORCH_ONLY_QUALNAMES:
+            if dst == MS_NN:
+                out.reports.append(("RMS505", _nn_scheduler_message(callee, dst), call, None))
+            else:
+                out.reports.append(("RMS506", f"{callee.rsplit('.', 1)[1]}: {TORCH_ONLY_QUALNAMES[callee]}; "
+                                    "call left unchanged", call, None))
+            return
+        sched, framework = BY_QUALNAME[callee]
+        if framework == "torch" and to == "mindspore":
+            if dst == MS_NN:
+                out.reports.append(("RMS505", _nn_scheduler_message(callee, dst), call, None))
+                return
+        elif framework == "mindspore" and to == "torch":
+            if src == MS_NN:
+                out.reports.append((
+                    "RMS505",
+                    f"{callee} needs a mindspore.experimental.optim optimizer; on {src} it fails in MindSpore too "
+                    "(TypeError: not an Optimizer): nothing to port. Give nn.RMSProp the schedule as "
+                    "learning_rate=, or use mindspore.experimental.optim.RMSprop",
+                    call, None))
+                return
+        else:
+            return  # the scheduler already speaks the target framework
+        sched_plan = plan_scheduler(call, sched, to, base_lr)
+        if sched_plan.blocked:
+            for code, message, node, severity in sched_plan.reports:
+                out.reports.append((code, message, node if node is not None else call, severity))
+            return
+        root = call.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return
+        scope = self.scope_of(call)
+        _, bindings, owner = self.analysis.resolve(root.id, scope)
+        if not bindings or owner is None:
+            return
+        ref = Reference(call.func, callee, sched_plan.src, root, bindings, scope, call)
+        out.rewrites.append((ref, sched_plan))
+
+
+def _nn_scheduler_message(callee: str, dst: str) -> str:
+    name = callee.rsplit(".", 1)[1]
+    hint = NN_EQUIVALENTS.get(name)
+    return (
+        f"{name} needs an optimizer with param_groups; {dst} takes its schedule through learning_rate= and "
+        f"cannot be driven by it (TypeError). Either convert with --target experimental "
+        f"(mindspore.experimental.optim.lr_scheduler.{name} takes the same arguments) if it has one, or pass "
+        f"learning_rate= a per-step list built with mindspore.nn dynamic-lr functions"
+        + (f" ({hint})" if hint else "")
+        + ": they count optimizer steps, while scheduler.step() is usually called once per epoch, so "
+        "total_step = epochs * steps_per_epoch and step_per_epoch = len(train loader) (decay_epoch in epochs)"
+    )
+
+
+def _is_lr_store(node: ast.Subscript) -> bool:
+    key = node.slice
+    return isinstance(node.ctx, ast.Store) and isinstance(key, ast.Constant) and key.value == "lr"
+
+
+def _binds(func: ast.AST, name: str) -> bool:
+    args = func.args  # type: ignore[attr-defined]
+    params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    if args.vararg:
+        params.append(args.vararg.arg)
+    if args.kwarg:
+        params.append(args.kwarg.arg)
+    if name in params:
+        return True
+    if isinstance(func, ast.Lambda):
+        return False
+    declared = set()
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    if name in declared:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(func))
+
