@@ -22,10 +22,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from ..options import Options
 from ..tables.optimizers import MS_NN, TORCH
 from ..tables.schedulers import BY_QUALNAME, NN_EQUIVALENTS, TORCH_ONLY_QUALNAMES
 from .analysis import Analysis, Reference, Scope
 from .literals import is_number
+from .pipeline import Module, Selection, Site
 from .plan import CallPlan, Report
 from .schedulers import plan_scheduler
 
@@ -57,6 +59,21 @@ class Handle:
 class Followed:
     reports: list[Report] = field(default_factory=list)
     rewrites: list[tuple[Reference, CallPlan]] = field(default_factory=list)
+
+
+def follow(module: Module, selection: Selection, options: Options) -> None:
+    """The pipeline's stage after ``select``: findings on uses, and scheduler sites to rewrite."""
+    if not selection.sites:
+        return
+    followed = follow_uses(
+        module.analysis, [(s.ref, s.plan) for s in selection.sites], options.to, options.target
+    )
+    for code, message, node, severity in followed.reports:
+        selection.findings.append(module.finding(code, message, node, severity))
+    for ref, plan in followed.rewrites:
+        assert ref.call is not None
+        start, end = module.index.span(ref.call)
+        selection.sites.append(Site(ref, ref.call, plan, start, end))
 
 
 def follow_uses(analysis: Analysis, rewritten: list[tuple[Reference, CallPlan]], to: str, target: str) -> Followed:
