@@ -139,6 +139,7 @@ class _Tracker:
         handles: list[Handle] = []
         pending = [value]
         visited: set[int] = set()
+        passed: set[int] = set()
         found: list[ast.expr] = []
         seen_handles: set[Handle] = set()
         while pending:
@@ -151,10 +152,15 @@ class _Tracker:
                     continue
                 seen_handles.add(handle)
                 handles.append(handle)
-                for use in self._loads(handle):
+                loads = self._loads(handle)
+                while loads:
+                    use = loads.pop()
                     found.append(use)
                     pending.append(use)  # copies: ``opt = self.optimizer``
-                    pending.extend(self._passed_to(use))
+                    for inner in self._passed_to(use):  # ``f(opt)``: f's parameter
+                        if id(inner) not in passed:
+                            passed.add(id(inner))
+                            loads.append(inner)
         found.sort(key=lambda n: (n.lineno, n.col_offset))
         return list({id(n): n for n in found}.values())
 
