@@ -97,15 +97,47 @@ class _Tracker:
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self.tree = analysis.tree
+        # One walk: parents, and the loads / calls / imports the questions below need.
+        # (Repeated ``ast.walk`` calls made this pass cost five times the analysis.)
         self.parents: dict[int, ast.AST] = {}
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
+        self.name_loads: dict[str, list[ast.Name]] = {}
+        self.attr_loads: dict[str, list[ast.Attribute]] = {}
+        self.calls_named: dict[str, list[ast.Call]] = {}  # f(...) and x.f(...), by f
+        imports: dict[int, ast.AST] = {}
+        parents = self.parents
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    self.name_loads.setdefault(node.id, []).append(node)  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Attribute and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                self.attr_loads.setdefault(node.attr, []).append(node)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+                if name is not None:
+                    self.calls_named.setdefault(name, []).append(node)  # type: ignore[arg-type]
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                imports[id(node)] = node
+            for field_name in _fields(kind):
+                value = getattr(node, field_name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            parents[id(item)] = node
+                            stack.append(item)
+                elif isinstance(value, ast.AST):
+                    parents[id(value)] = node
+                    stack.append(value)
+        self._binds_cache: dict[tuple[int, str], bool] = {}
         # Functions that hold an import: their names may resolve differently from the module's.
         self.func_scopes: dict[int, Scope] = {}
         for stmt_id, scope in analysis.stmt_scope.items():
             if scope.kind == "function":
-                stmt = next((n for n in ast.walk(self.tree) if id(n) == stmt_id), None)
+                stmt = imports.get(stmt_id)
                 if stmt is not None:
                     func = self.enclosing(stmt, _FUNCS)
                     if func is not None:
@@ -200,15 +232,12 @@ class _Tracker:
             return []
         holder = self.parent(func)
         calls = []
-        for node in ast.walk(self.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            if isinstance(holder, ast.Module) and isinstance(node.func, ast.Name) and node.func.id == func.name:
+        for node in self.calls_named.get(func.name, ()):
+            if isinstance(holder, ast.Module) and isinstance(node.func, ast.Name):
                 calls.append(node)
             elif (
                 isinstance(holder, ast.ClassDef)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == func.name
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id in ("self", "cls")
                 and self.enclosing(node, (ast.ClassDef,)) is holder
@@ -232,37 +261,38 @@ class _Tracker:
 
     def _loads(self, handle: Handle) -> list[ast.expr]:
         out: list[ast.expr] = []
+        owner = handle.owner
         if handle.kind == "attr":
-            for method in handle.owner.body:  # type: ignore[attr-defined]
+            for node in self.attr_loads.get(handle.name, ()):
+                if not isinstance(node.value, ast.Name):
+                    continue
+                # The method of ``owner`` the load is in (closures inside it included).
+                method: ast.AST | None = node
+                while method is not None and self.parent(method) is not owner:
+                    method = self.parent(method)
                 if not isinstance(method, _FUNCS):
                     continue
                 args = method.args.posonlyargs + method.args.args
-                if not args:
-                    continue
-                me = args[0].arg
-                for node in ast.walk(method):
-                    if (
-                        isinstance(node, ast.Attribute)
-                        and node.attr == handle.name
-                        and isinstance(node.ctx, ast.Load)
-                        and isinstance(node.value, ast.Name)
-                        and node.value.id == me
-                    ):
-                        out.append(node)
+                if args and args[0].arg == node.value.id:
+                    out.append(node)
             return out
-        owner = handle.owner
-        for node in ast.walk(owner):
-            if isinstance(node, ast.Name) and node.id == handle.name and isinstance(node.ctx, ast.Load):
-                if self._binds_locally_between(node, owner, handle.name):
-                    continue
-                out.append(node)
+        for node in self.name_loads.get(handle.name, ()):
+            inside = self.parent(node)
+            while inside is not None and inside is not owner:
+                inside = self.parent(inside)
+            if inside is None or self._binds_locally_between(node, owner, handle.name):
+                continue
+            out.append(node)
         return out
 
     def _binds_locally_between(self, node: ast.AST, owner: ast.AST, name: str) -> bool:
         """Is ``name`` a different variable at ``node`` (bound by a function nested in ``owner``)?"""
         func = self.enclosing(node, (*_FUNCS, ast.Lambda))
         while func is not None and func is not owner:
-            if _binds(func, name):
+            key = (id(func), name)
+            if key not in self._binds_cache:
+                self._binds_cache[key] = _binds(func, name)
+            if self._binds_cache[key]:
                 return True
             func = self.enclosing(func, (*_FUNCS, ast.Lambda))
         return False
@@ -437,6 +467,18 @@ class _Tracker:
             return
         ref = Reference(call.func, callee, sched_plan.src, root, bindings, scope, call)
         out.rewrites.append((ref, sched_plan))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_NO_NODES = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion", "is_async", "level", "simple",
+                       "id", "attr", "arg", "name", "names", "module", "asname"})
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _NO_NODES)  # type: ignore[attr-defined]
+    return fields
 
 
 def _nn_scheduler_message(callee: str, dst: str) -> str:
