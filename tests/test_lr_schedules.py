@@ -112,3 +112,16 @@ def test_verify_scheduler_with_lambda_is_unverifiable():
     found = _verify(src, target="experimental")
     assert found[1]["verification"]["verdict"] == "unverifiable"
     assert "lr_lambda" in found[1]["message"]
+
+
+def test_readme_scheduler_table_names_every_class():
+    from conftest import ROOT
+
+    from rmsport.tables.schedulers import SCHEDULERS, TORCH_ONLY_CLASSES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The optimizer's life") : readme.index("## Notebooks")]
+    for name in SCHEDULERS:
+        assert f"`{name}`" in section, name
+    for name in TORCH_ONLY_CLASSES:
+        assert f"`{name}`" in section, name
