@@ -14,6 +14,10 @@ learning rate, the metrics fed to ``ReduceLROnPlateau.step``, the recorded rates
 framework's RMSprop (``mindspore.experimental.optim.RMSprop`` for MindSpore) on a
 small dense layer; MindSpore runs in PyNative mode on CPU.
 
+MindSpore's own schedules for ``nn.RMSProp(learning_rate=...)`` are recorded too:
+the dynamic-lr functions' lists (``mindspore.nn__<function>__<config>.json``) and the
+LearningRateSchedule classes evaluated at global steps 0..59, in the graph's float32.
+
 ``tests/test_lr_schedules.py`` compares ``rmsport.reference.lr_sequence`` with every
 recording on every test run, without the frameworks.
 """
@@ -61,6 +65,52 @@ CONFIGS: list[tuple[str, str, dict]] = [
         "milestones": [8]}),
 ]
 PREFIX = {"torch": "torch.optim.lr_scheduler.", "mindspore": "mindspore.experimental.optim.lr_scheduler."}
+
+# MindSpore's own schedules for nn.RMSProp(learning_rate=...): dynamic-lr functions
+# (a list) and LearningRateSchedule classes (evaluated at global steps 0..STEPS-1).
+MS_OWN: list[tuple[str, str, dict]] = [
+    ("piecewise_constant_lr", "three", {"milestone": [10, 25, 60], "learning_rates": [0.1, 0.05, 0.01]}),
+    ("exponential_decay_lr", "smooth", {"learning_rate": 0.1, "decay_rate": 0.9, "total_step": 60,
+                                        "step_per_epoch": 4, "decay_epoch": 3}),
+    ("exponential_decay_lr", "stair", {"learning_rate": 0.1, "decay_rate": 0.9, "total_step": 60,
+                                       "step_per_epoch": 4, "decay_epoch": 3, "is_stair": True}),
+    ("natural_exp_decay_lr", "stair", {"learning_rate": 0.1, "decay_rate": 0.2, "total_step": 60,
+                                       "step_per_epoch": 2, "decay_epoch": 2, "is_stair": True}),
+    ("inverse_decay_lr", "smooth", {"learning_rate": 0.1, "decay_rate": 0.5, "total_step": 60,
+                                    "step_per_epoch": 3, "decay_epoch": 2}),
+    ("cosine_decay_lr", "clamped", {"min_lr": 0.01, "max_lr": 0.1, "total_step": 60, "step_per_epoch": 2,
+                                    "decay_epoch": 20}),
+    ("polynomial_decay_lr", "square", {"learning_rate": 0.1, "end_learning_rate": 0.01, "total_step": 60,
+                                       "step_per_epoch": 2, "decay_epoch": 20, "power": 2.0}),
+    ("polynomial_decay_lr", "update", {"learning_rate": 0.1, "end_learning_rate": 0.01, "total_step": 60,
+                                       "step_per_epoch": 1, "decay_epoch": 7, "power": 1.5,
+                                       "update_decay_epoch": True}),
+    ("warmup_lr", "ten", {"learning_rate": 0.1, "total_step": 60, "step_per_epoch": 3, "warmup_epoch": 10}),
+    ("ExponentialDecayLR", "smooth", {"learning_rate": 0.1, "decay_rate": 0.9, "decay_steps": 4}),
+    ("ExponentialDecayLR", "stair", {"learning_rate": 0.1, "decay_rate": 0.9, "decay_steps": 4, "is_stair": True}),
+    ("NaturalExpDecayLR", "stair", {"learning_rate": 0.1, "decay_rate": 0.1, "decay_steps": 3, "is_stair": True}),
+    ("InverseDecayLR", "smooth", {"learning_rate": 0.1, "decay_rate": 0.5, "decay_steps": 5}),
+    ("CosineDecayLR", "clamped", {"min_lr": 0.01, "max_lr": 0.1, "decay_steps": 40}),
+    ("PolynomialDecayLR", "to_zero", {"learning_rate": 0.1, "end_learning_rate": 0.0, "decay_steps": 30,
+                                      "power": 2.0}),
+    ("PolynomialDecayLR", "update", {"learning_rate": 0.1, "end_learning_rate": 0.01, "decay_steps": 9,
+                                     "power": 1.0, "update_decay_steps": True}),
+    ("WarmUpLR", "ten", {"learning_rate": 0.1, "warmup_steps": 10}),
+]
+
+
+def _ms_own_run(name: str, kwargs: dict) -> tuple[list[float], str]:
+    import mindspore
+
+    try:  # the first Tensor / float of a process fails under NumPy 2 (see tests/test_schedulers.py)
+        mindspore.Tensor(1.0, mindspore.float32) / 3.0
+    except SystemError:
+        pass
+    thing = getattr(mindspore.nn, name)
+    if name[0].islower():
+        return [float(v) for v in thing(**kwargs)][:STEPS], mindspore.__version__
+    schedule = thing(**kwargs)
+    return [float(schedule(mindspore.Tensor(t, mindspore.int32)).asnumpy()) for t in range(STEPS)], mindspore.__version__
 
 
 def _torch_run(name: str, kwargs: dict) -> tuple[list[float], str]:
@@ -130,9 +180,25 @@ def main() -> None:
                 "lrs": lrs,
                 "framework_version": version,
             }
-            path = OUT / f"{framework}__{name}__{config}.json"
-            path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-            print(path.relative_to(ROOT))
+            _write(OUT / f"{framework}__{name}__{config}.json", record)
+    if args.only != "torch":
+        for name, config, kwargs in MS_OWN:
+            lrs, version = _ms_own_run(name, kwargs)
+            record = {
+                "api": f"mindspore.nn.{name}",
+                "kwargs": kwargs,
+                "base_lr": None,
+                "steps": len(lrs),
+                "metrics": None,
+                "lrs": lrs,
+                "framework_version": version,
+            }
+            _write(OUT / f"mindspore.nn__{name}__{config}.json", record)
+
+
+def _write(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(path.relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ RECORDINGS = sorted((FIXTURES / "schedules").glob("*.json"))
 
 def test_every_class_is_recorded_in_both_frameworks():
     names = {p.name.split("__")[0] + "." + p.name.split("__")[1] for p in RECORDINGS}
+    for fn in ("piecewise_constant_lr", "exponential_decay_lr", "natural_exp_decay_lr", "inverse_decay_lr",
+               "cosine_decay_lr", "polynomial_decay_lr", "warmup_lr", "ExponentialDecayLR", "NaturalExpDecayLR",
+               "InverseDecayLR", "CosineDecayLR", "PolynomialDecayLR", "WarmUpLR"):
+        assert f"mindspore.nn.{fn}" in names, fn
     for cls in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
                 "ConstantLR", "LinearLR", "PolynomialLR", "CyclicLR", "ReduceLROnPlateau", "SequentialLR"):
         assert f"torch.{cls}" in names and f"mindspore.{cls}" in names, cls
@@ -34,7 +38,10 @@ def test_every_class_is_recorded_in_both_frameworks():
 def test_lr_sequence_matches_recording(path: Path):
     record = json.loads(path.read_text(encoding="utf-8"))
     model = lr_sequence(record["api"], record["kwargs"], record["steps"], record["base_lr"], metrics=record["metrics"])
-    rtol = 1e-12 if record["api"].startswith("torch.") else 2e-5
+    # torch and MindSpore's dynamic-lr functions compute in Python floats; the
+    # experimental schedulers and the LearningRateSchedule classes in float32.
+    python_floats = record["api"].startswith("torch.") or record["api"].rsplit(".", 1)[1][0].islower()
+    rtol = 1e-12 if python_floats else 2e-5
     np.testing.assert_allclose(model, record["lrs"], rtol=rtol, atol=0)
 
 

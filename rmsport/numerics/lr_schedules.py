@@ -309,6 +309,141 @@ SCHEDULE_APIS: frozenset[str] = frozenset(
 )
 
 
+# -- MindSpore's own schedules for nn.RMSProp(learning_rate=...) ----------------------
+# The dynamic-lr functions (mindspore/nn/dynamic_lr.py) build a Python list, one rate
+# per optimizer step; "epoch" there is floor(step / step_per_epoch).
+
+
+def _epoch(i: int, step_per_epoch: int) -> int:
+    return math.floor(i / step_per_epoch)
+
+
+def piecewise_constant_lr(milestone, learning_rates) -> list[float]:
+    out: list[float] = []
+    last = 0
+    for end, lr in zip(milestone, learning_rates):
+        out += [lr] * (end - last)
+        last = end
+    return out
+
+
+def exponential_decay_lr(learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair=False):
+    def power(e: int) -> float:
+        return math.floor(e / decay_epoch) if is_stair else e / decay_epoch
+
+    return [learning_rate * decay_rate ** power(_epoch(i, step_per_epoch)) for i in range(total_step)]
+
+
+def natural_exp_decay_lr(learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair=False):
+    def span(e: int) -> int:
+        return math.floor(e / decay_epoch) * decay_epoch if is_stair else e
+
+    return [learning_rate * math.e ** (-decay_rate * span(_epoch(i, step_per_epoch))) for i in range(total_step)]
+
+
+def inverse_decay_lr(learning_rate, decay_rate, total_step, step_per_epoch, decay_epoch, is_stair=False):
+    out = []
+    for i in range(total_step):
+        e = _epoch(i, step_per_epoch)
+        if is_stair:
+            out.append(learning_rate / (1 + decay_rate * math.floor(e / decay_epoch)))
+        else:
+            out.append(learning_rate / (1 + decay_rate * e / decay_epoch))
+    return out
+
+
+def cosine_decay_lr(min_lr, max_lr, total_step, step_per_epoch, decay_epoch):
+    half = 0.5 * (max_lr - min_lr)
+    return [
+        min_lr + half * (1 + math.cos(math.pi * min(_epoch(i, step_per_epoch), decay_epoch) / decay_epoch))
+        for i in range(total_step)
+    ]
+
+
+def polynomial_decay_lr(learning_rate, end_learning_rate, total_step, step_per_epoch, decay_epoch, power,
+                        update_decay_epoch=False):
+    out = []
+    span = learning_rate - end_learning_rate
+    for i in range(total_step):
+        e = _epoch(i, step_per_epoch)
+        if update_decay_epoch:
+            epochs, done = decay_epoch * max(math.ceil(e / decay_epoch), 1), e
+        else:
+            epochs, done = decay_epoch, min(e, decay_epoch)
+        out.append(span * (1 - done / epochs) ** power + end_learning_rate)
+    return out
+
+
+def warmup_lr(learning_rate, total_step, step_per_epoch, warmup_epoch):
+    return [learning_rate * min(_epoch(i, step_per_epoch), warmup_epoch) / warmup_epoch for i in range(total_step)]
+
+
+# The LearningRateSchedule classes (mindspore/nn/learning_rate_schedule.py): the rate
+# at global step t, computed in the graph in float32 (modelled in float64 here).
+def _exponential_decay(t, learning_rate, decay_rate, decay_steps, is_stair=False):
+    p = t / decay_steps
+    return learning_rate * decay_rate ** (math.floor(p) if is_stair else p)
+
+
+def _natural_exp_decay(t, learning_rate, decay_rate, decay_steps, is_stair=False):
+    p = (t // decay_steps) * decay_steps if is_stair else t
+    return learning_rate * math.e ** (-decay_rate * p)
+
+
+def _inverse_decay(t, learning_rate, decay_rate, decay_steps, is_stair=False):
+    p = t / decay_steps
+    return learning_rate / (1 + decay_rate * (math.floor(p) if is_stair else p))
+
+
+def _cosine_decay(t, min_lr, max_lr, decay_steps):
+    p = min(t, decay_steps)
+    return min_lr + 0.5 * (max_lr - min_lr) * (1.0 + math.sin(math.pi * (p / decay_steps + 0.5)))
+
+
+def _polynomial_decay(t, learning_rate, end_learning_rate, decay_steps, power, update_decay_steps=False):
+    if update_decay_steps:
+        steps = decay_steps * max(math.ceil(t / decay_steps), 1)
+    else:
+        steps, t = decay_steps, min(t, decay_steps)
+    return (learning_rate - end_learning_rate) * (1.0 - t / steps) ** power + end_learning_rate
+
+
+def _warmup(t, learning_rate, warmup_steps):
+    return learning_rate * min(t, warmup_steps) / warmup_steps
+
+
+_MS_FUNCTIONS: dict[str, Callable[..., list[float]]] = {
+    f.__name__: f
+    for f in (piecewise_constant_lr, exponential_decay_lr, natural_exp_decay_lr, inverse_decay_lr, cosine_decay_lr,
+              polynomial_decay_lr, warmup_lr)
+}
+_MS_CLASSES: dict[str, Callable[..., float]] = {
+    "ExponentialDecayLR": _exponential_decay,
+    "NaturalExpDecayLR": _natural_exp_decay,
+    "InverseDecayLR": _inverse_decay,
+    "CosineDecayLR": _cosine_decay,
+    "PolynomialDecayLR": _polynomial_decay,
+    "WarmUpLR": _warmup,
+}
+
+
+def _ms_schedule(api: str, kwargs: dict, steps: int) -> np.ndarray | None:
+    """The per-step rates of a MindSpore dynamic-lr function or LearningRateSchedule, or None."""
+    from ..tables.schedulers import MS_SCHEDULES
+
+    hit = MS_SCHEDULES.get(api)
+    if hit is None:
+        return None
+    name = hit[0]
+    if name in _MS_FUNCTIONS:
+        rates = _MS_FUNCTIONS[name](**kwargs)
+        if steps > len(rates):
+            raise ValueError(f"{name} gives {len(rates)} rates; MindSpore fails at the step after the last")
+        return np.array(rates[:steps], dtype=np.float64)
+    fn = _MS_CLASSES[name]
+    return np.array([fn(t, **kwargs) for t in range(steps)], dtype=np.float64)
+
+
 def _class_name(api: str) -> str:
     for prefix in (_TORCH, _MS):
         if api.startswith(prefix) and api[len(prefix):] in (*_CLASSES, "SequentialLR"):
@@ -332,7 +467,18 @@ def lr_sequence(
     optimizer's learning rate.  ``SequentialLR`` takes ``schedulers`` as a list of
     ``(api, kwargs)`` pairs.  ``ReduceLROnPlateau`` needs ``metrics``: the value
     passed to ``step(metric)`` after each optimizer step.
+
+    ``api`` may also be one of MindSpore's own schedules for ``nn.RMSProp(learning_rate=...)``:
+    a dynamic-lr function (``mindspore.nn.exponential_decay_lr``, ..., whose list
+    gives the rate of each step; asking for more steps than it holds raises) or a
+    LearningRateSchedule class (``mindspore.nn.ExponentialDecayLR``, ...).  Their
+    arguments hold the learning rate, so ``base_lr`` is not used.
     """
+    if steps < 0:
+        raise ValueError("steps must be >= 0")
+    ms = _ms_schedule(api, kwargs, steps)
+    if ms is not None:
+        return ms
     name = _class_name(api)
     if kwargs.get("last_epoch", -1) != -1:
         raise ValueError("only a fresh scheduler (last_epoch=-1) is modelled")

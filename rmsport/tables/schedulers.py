@@ -253,3 +253,45 @@ NN_EQUIVALENTS: dict[str, str] = {
     "PolynomialLR": "nn.polynomial_decay_lr(lr, 0.0, total_step, step_per_epoch, decay_epoch=total_iters, power=power)",
     "LinearLR": "nn.warmup_lr(lr, total_step, step_per_epoch, warmup_epoch) when warming up from 0",
 }
+
+
+# MindSpore's own schedules for ``nn.RMSProp(learning_rate=...)``: the dynamic-lr
+# functions (a list, one rate per optimizer step, ``mindspore/nn/dynamic_lr.py``)
+# and the LearningRateSchedule classes (a rate per global step, computed in the
+# graph in float32, ``mindspore/nn/learning_rate_schedule.py``).  Signature:
+# keyword -> default, in positional order.
+MS_DYNAMIC_LR: dict[str, dict[str, object]] = {
+    "piecewise_constant_lr": {"milestone": REQUIRED, "learning_rates": REQUIRED},
+    "exponential_decay_lr": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "total_step": REQUIRED,
+                             "step_per_epoch": REQUIRED, "decay_epoch": REQUIRED, "is_stair": False},
+    "natural_exp_decay_lr": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "total_step": REQUIRED,
+                             "step_per_epoch": REQUIRED, "decay_epoch": REQUIRED, "is_stair": False},
+    "inverse_decay_lr": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "total_step": REQUIRED,
+                         "step_per_epoch": REQUIRED, "decay_epoch": REQUIRED, "is_stair": False},
+    "cosine_decay_lr": {"min_lr": REQUIRED, "max_lr": REQUIRED, "total_step": REQUIRED, "step_per_epoch": REQUIRED,
+                        "decay_epoch": REQUIRED},
+    "polynomial_decay_lr": {"learning_rate": REQUIRED, "end_learning_rate": REQUIRED, "total_step": REQUIRED,
+                            "step_per_epoch": REQUIRED, "decay_epoch": REQUIRED, "power": REQUIRED,
+                            "update_decay_epoch": False},
+    "warmup_lr": {"learning_rate": REQUIRED, "total_step": REQUIRED, "step_per_epoch": REQUIRED,
+                  "warmup_epoch": REQUIRED},
+}
+MS_LR_SCHEDULE_CLASSES: dict[str, dict[str, object]] = {
+    "ExponentialDecayLR": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "decay_steps": REQUIRED,
+                           "is_stair": False},
+    "NaturalExpDecayLR": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "decay_steps": REQUIRED,
+                          "is_stair": False},
+    "InverseDecayLR": {"learning_rate": REQUIRED, "decay_rate": REQUIRED, "decay_steps": REQUIRED, "is_stair": False},
+    "CosineDecayLR": {"min_lr": REQUIRED, "max_lr": REQUIRED, "decay_steps": REQUIRED},
+    "PolynomialDecayLR": {"learning_rate": REQUIRED, "end_learning_rate": REQUIRED, "decay_steps": REQUIRED,
+                          "power": REQUIRED, "update_decay_steps": False},
+    "WarmUpLR": {"learning_rate": REQUIRED, "warmup_steps": REQUIRED},
+}
+# Qualified name (any public path) -> (name, signature).
+MS_SCHEDULES: dict[str, tuple[str, dict[str, object]]] = {}
+for _name, _sig in MS_DYNAMIC_LR.items():
+    for _module in ("mindspore.nn", "mindspore.nn.dynamic_lr"):
+        MS_SCHEDULES[f"{_module}.{_name}"] = (_name, _sig)
+for _name, _sig in MS_LR_SCHEDULE_CLASSES.items():
+    for _module in ("mindspore.nn", "mindspore.nn.learning_rate_schedule"):
+        MS_SCHEDULES[f"{_module}.{_name}"] = (_name, _sig)
