@@ -52,6 +52,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS507": (WARNING, "MindSpore training wiring (TrainOneStepCell, Model) that torch lacks"),
     "RMS508": (ERROR, "scheduler argument of a type MindSpore's scheduler rejects; call left unchanged"),
     "RMS509": (WARNING, "non-literal scheduler argument where MindSpore requires an int or a list; not checkable"),
+    "RMS510": (WARNING, "MindSpore learning-rate schedule written as a torch scheduler; step it in the training loop"),
 }
 
 

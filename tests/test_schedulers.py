@@ -255,3 +255,34 @@ def test_lr_sequence_sequential_matches_live():
         0.05,
     )
     np.testing.assert_allclose(model, live, rtol=1e-12, atol=0)
+
+
+# -- MindSpore schedules given to nn.RMSProp, rewritten as torch schedulers ----------
+
+
+def test_mindspore_schedules_become_torch_schedulers_with_the_same_rates():
+    """``fixtures/convert/ms_dynamic_lr_to_torch``: every optimizer in input.py (MindSpore,
+    ``learning_rate=`` a dynamic-lr function or LearningRateSchedule) and its rewrite in
+    expected.py (torch, ``lr=`` plus ``<name>_scheduler``) give the same first 50 rates."""
+    ms = require_framework("mindspore")
+    require_framework("torch")
+    folder = FIXTURES / "convert" / "ms_dynamic_lr_to_torch"
+    ms_ns: dict = {"net": _ms_net()}
+    torch_ns: dict = {"net": _torch_model()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile((folder / "input.py").read_text(), "input.py", "exec"), ms_ns)
+        exec(compile((folder / "expected.py").read_text(), "expected.py", "exec"), torch_ns)
+        names = [k for k, v in ms_ns.items() if isinstance(v, ms.nn.RMSProp)]
+        assert len(names) >= 10
+        for name in names:
+            schedule = ms_ns[name].learning_rate  # what nn.RMSProp reads at each global step
+            ms_rates = [float(schedule(ms.Tensor(t, ms.int32)).asnumpy()) for t in range(STEPS)]
+            optimizer, scheduler = torch_ns[name], torch_ns.get(f"{name}_scheduler")
+            torch_rates = []
+            for _ in range(STEPS):
+                torch_rates.append(optimizer.param_groups[0]["lr"])
+                if scheduler is not None:
+                    scheduler.step()
+            # MindSpore holds the rates in float32.
+            np.testing.assert_allclose(torch_rates, ms_rates, rtol=MS_RTOL, atol=1e-9, err_msg=name)

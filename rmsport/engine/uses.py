@@ -29,6 +29,7 @@ from .analysis import Analysis, Reference, Scope
 from .literals import is_number
 from .pipeline import Module, Selection, Site
 from .plan import CallPlan, Report
+from .lr_to_torch import lr_argument, plan_schedule
 from .schedulers import plan_scheduler
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
@@ -63,10 +64,14 @@ class Followed:
 
 def follow(module: Module, selection: Selection, options: Options) -> None:
     """The pipeline's stage after ``select``: findings on uses, and scheduler sites to rewrite."""
+    tracker: _Tracker | None = None
+    if options.to == "torch":
+        tracker = _Tracker(module.analysis)
+        _schedules_to_torch(module, selection, options, tracker)
     if not selection.sites:
         return
     followed = follow_uses(
-        module.analysis, [(s.ref, s.plan) for s in selection.sites], options.to, options.target
+        module.analysis, [(s.ref, s.plan) for s in selection.sites], options.to, options.target, tracker
     )
     for code, message, node, severity in followed.reports:
         selection.findings.append(module.finding(code, message, node, severity))
@@ -76,12 +81,41 @@ def follow(module: Module, selection: Selection, options: Options) -> None:
         selection.sites.append(Site(ref, ref.call, plan, start, end))
 
 
-def follow_uses(analysis: Analysis, rewritten: list[tuple[Reference, CallPlan]], to: str, target: str) -> Followed:
+def _schedules_to_torch(module: Module, selection: Selection, options: Options, tracker: _Tracker) -> None:
+    """``nn.RMSProp(learning_rate=<MindSpore schedule>)`` that ``select`` refused (RMS208) but a
+    torch scheduler reproduces exactly: rewritten after all (``lr_to_torch.py``)."""
+    have = {id(s.call) for s in selection.sites}
+    for ref in module.analysis.references:
+        if ref.call is None or id(ref.call) in have:
+            continue
+        planned = plan_schedule(module, ref, options, tracker)
+        if planned is None:
+            continue
+        plan, insert = planned
+        # Read by lr_to_torch.insert_edits once the call is built and its spelling known.
+        plan.torch_schedule_insert = insert  # type: ignore[attr-defined]
+        lr = lr_argument(ref.call)
+        assert lr is not None
+        line, column = module.index.position(module.index.span(lr)[0])
+        selection.findings[:] = [
+            f for f in selection.findings if not (f.code == "RMS208" and (f.line, f.column) == (line, column))
+        ]
+        start, end = module.index.span(ref.call)
+        selection.sites.append(Site(ref, ref.call, plan, start, end))  # type: ignore[arg-type]
+
+
+def follow_uses(
+    analysis: Analysis,
+    rewritten: list[tuple[Reference, CallPlan]],
+    to: str,
+    target: str,
+    tracker: _Tracker | None = None,
+) -> Followed:
     """Findings on the uses of each rewritten optimizer, and the scheduler rewrites they call for."""
     out = Followed()
     if not rewritten:
         return out
-    tracker = _Tracker(analysis)
+    tracker = tracker or _Tracker(analysis)
     seen_calls: set[int] = set()
     for ref, plan in rewritten:
         if plan.spelling_only or ref.call is None:
@@ -394,7 +428,14 @@ class _Tracker:
                     site, None))
             return
         # MindSpore source going to torch.
-        if name == "learning_rate" or (name == "get_lr" and call is not None):
+        if name == "parameters" and call is None:
+            out.reports.append((
+                "RMS501",
+                f"optimizer.parameters is the {src}'s tuple of Parameters (the weights of "
+                "mindspore.value_and_grad); a torch optimizer has no such attribute (AttributeError): gradients "
+                f"come from loss.backward() on the model, and the optimizer's tensors are in param_groups ({_TORCH_STEP})",
+                site, None))
+        elif name == "learning_rate" or (name == "get_lr" and call is not None):
             spelled = "optimizer.get_lr()" if name == "get_lr" else "optimizer.learning_rate"
             out.reports.append((
                 "RMS502",
