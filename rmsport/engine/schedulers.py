@@ -21,6 +21,7 @@ class SchedulePlan(CallPlan):
 
     scheduler: Scheduler | None = None
     base_lr: float | None = None  # the optimizer's literal learning rate, when known
+    optimizer_plan: CallPlan | None = None  # the rewritten optimizer it is built on
 
 
 def plan_scheduler(call: ast.Call, sched: Scheduler, to: str, base_lr: float | None) -> SchedulePlan:

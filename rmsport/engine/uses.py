@@ -30,7 +30,7 @@ from .literals import is_number
 from .pipeline import Module, Selection, Site
 from .plan import CallPlan, Report
 from .lr_to_torch import lr_argument, plan_schedule
-from .schedulers import plan_scheduler
+from .schedulers import SchedulePlan, plan_scheduler
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -79,6 +79,39 @@ def follow(module: Module, selection: Selection, options: Options) -> None:
         assert ref.call is not None
         start, end = module.index.span(ref.call)
         selection.sites.append(Site(ref, ref.call, plan, start, end))
+    if options.verify:
+        _verify_with_schedules(selection.sites)
+
+
+def _verify_with_schedules(sites: list[Site]) -> None:
+    """Give ``--verify`` the optimizer + scheduler pair: each side's per-step rates as its lr.
+
+    Only when one scheduler with literal arguments drives the optimizer, and only when
+    ``simulate`` takes per-step rates for every API (``per_step_lr_supported``).
+    """
+    from ..numerics.lr_schedules import lr_sequence, per_step_lr_supported, plateau_metrics
+    from ..numerics.verify import STANDARD_STEPS
+
+    attached: dict[int, list[SchedulePlan]] = {}
+    for site in sites:
+        if isinstance(site.plan, SchedulePlan) and site.plan.optimizer_plan is not None:
+            attached.setdefault(id(site.plan.optimizer_plan), []).append(site.plan)
+    for site in sites:
+        plans = attached.get(id(site.plan), [])
+        opt = site.plan
+        if len(plans) != 1 or not plans[0].all_literal or not opt.all_literal or not per_step_lr_supported():
+            continue
+        sched = plans[0]
+        src_lr, dst_lr = opt.src.keywords["lr"], opt.dst.keywords["lr"]
+        base = opt.src_kwargs.get(src_lr, opt.src.defaults.get("lr"))
+        metrics = plateau_metrics(STANDARD_STEPS)
+        try:
+            a = lr_sequence(sched.src.qualname, dict(sched.src_kwargs), STANDARD_STEPS, base, metrics=metrics)  # type: ignore[arg-type]
+            b = lr_sequence(sched.dst.qualname, dict(sched.dst_kwargs), STANDARD_STEPS, base, metrics=metrics)  # type: ignore[arg-type]
+        except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError):
+            continue
+        opt.src_kwargs[src_lr] = [float(x) for x in a]
+        opt.dst_kwargs[dst_lr] = [float(x) for x in b]
 
 
 def _schedules_to_torch(module: Module, selection: Selection, options: Options, tracker: _Tracker) -> None:
@@ -507,6 +540,7 @@ class _Tracker:
         if not bindings or owner is None:
             return
         ref = Reference(call.func, callee, sched_plan.src, root, bindings, scope, call)
+        sched_plan.optimizer_plan = plan
         out.rewrites.append((ref, sched_plan))
 
 

@@ -18,13 +18,14 @@ Only ``last_epoch=-1`` (a fresh scheduler) is modelled; resuming raises ValueErr
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["lr_sequence", "verify_schedule", "SCHEDULE_APIS"]
+__all__ = ["lr_sequence", "verify_schedule", "SCHEDULE_APIS", "per_step_lr_supported"]
 
 _TORCH = "torch.optim.lr_scheduler."
 _MS = "mindspore.experimental.optim.lr_scheduler."
@@ -568,3 +569,19 @@ def verify_schedule(plan) -> dict:
         return unverifiable()
     return compare_sequences(a, b)
 
+
+
+@functools.lru_cache(maxsize=1)
+def per_step_lr_supported() -> bool:
+    """Does ``simulate`` take one learning rate per step for every API (torch included)?
+
+    Then ``--verify`` simulates a rewritten optimizer with its scheduler's rates on both
+    sides (the pair, not the constructor alone); before, torch took a number only.
+    """
+    from .reference import simulate
+
+    try:
+        simulate("torch.optim.RMSprop", {"lr": [0.01, 0.005]}, np.zeros(1), np.ones((2, 1)))
+    except (ValueError, TypeError):
+        return False
+    return True
