@@ -21,10 +21,6 @@ def verify_plan(plan: CallPlan) -> dict | None:
 
     if plan.spelling_only:
         return None
-    if hasattr(plan, "scheduler"):  # a scheduler's plan: compare the learning-rate sequences
-        from ..numerics.lr_schedules import verify_schedule
-
-        return verify_schedule(plan)
     if not plan.all_literal:
         return unverifiable()
     return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))
@@ -82,6 +78,11 @@ def verification_finding(
 
     ``locate(code, message, severity=..., verification=...)`` places the finding on the call.
     """
+    if getattr(plan, "scheduler", None) is not None:  # a scheduler: its learning-rate sequence (issue 12)
+        from ..numerics.lr_schedules import schedule_verification
+
+        message, severity, result = schedule_verification(plan)
+        return locate("RMS401", message, severity=severity, verification=result)
     result = verify_plan(plan)
     if result is None:
         return None

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["lr_sequence", "verify_schedule", "SCHEDULE_APIS", "per_step_lr_supported"]
+__all__ = ["lr_sequence", "verify_schedule", "schedule_verification", "SCHEDULE_APIS", "per_step_lr_supported"]
 
 _TORCH = "torch.optim.lr_scheduler."
 _MS = "mindspore.experimental.optim.lr_scheduler."
@@ -552,6 +552,25 @@ def compare_sequences(a: np.ndarray, b: np.ndarray) -> dict:
         "first_divergent_step": int(bad[0]) + 1 if bad.size else None,
         "steps": int(a.size),
     }
+
+
+def schedule_verification(plan) -> tuple[str, str, dict]:
+    """``--verify`` on a scheduler rewrite: (message, severity, verification dict) of its RMS401."""
+    result = verify_schedule(plan)
+    src = plan.src.qualname
+    verdict = result["verdict"]
+    if verdict == "equivalent":
+        return f"verified: the same learning rate as {src} at each of {result['steps']} steps", "info", result
+    if verdict == "unverifiable":
+        why = ("not literals: " + ", ".join(plan.not_literal)) if plan.not_literal else "the model rejects a value"
+        return f"unverifiable ({why}); learning-rate sequences are compared for literal arguments only", "info", result
+    return (
+        f"divergent: learning rates differ from {src}'s from step {result['first_divergent_step']} "
+        f"(max abs diff {result['max_abs_diff']:.3g}, max rel diff {result['max_rel_diff']:.3g}) "
+        f"over {result['steps']} steps",
+        "warning",
+        result,
+    )
 
 
 def verify_schedule(plan) -> dict:
