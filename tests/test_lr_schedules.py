@@ -132,3 +132,43 @@ def test_readme_scheduler_table_names_every_class():
         assert f"`{name}`" in section, name
     for name in TORCH_ONLY_CLASSES:
         assert f"`{name}`" in section, name
+
+
+def test_verify_simulates_the_optimizer_with_its_schedulers_rates():
+    """With one literal scheduler on it, the optimizer's RMS401 runs on each side's per-step rates,
+    once ``simulate`` takes per-step rates for torch too; until then on the constant lr."""
+    from rmsport.numerics.lr_schedules import per_step_lr_supported
+
+    src = (
+        "import torch\n"
+        "opt = torch.optim.RMSprop(model.parameters(), lr=0.05)\n"
+        "sched = torch.optim.lr_scheduler.StepLR(opt, 10, 0.5)\n"
+    )
+    result = convert_source(src, Options(target="experimental", verify=True), path="t.py")
+    optimizer = next(c.plan for c in result.calls if c.plan.src.qualname == "torch.optim.RMSprop")
+    if per_step_lr_supported():
+        expected = lr_sequence("torch.optim.lr_scheduler.StepLR", {"step_size": 10, "gamma": 0.5}, 300, 0.05)
+        assert optimizer.src_kwargs["lr"] == list(expected)
+        assert optimizer.dst_kwargs["lr"] == list(expected)
+    else:
+        assert optimizer.src_kwargs["lr"] == 0.05
+    finding = [f for f in result.findings if f.code == "RMS401" and f.line == 2][0]
+    assert finding.verification["verdict"] == "equivalent"
+
+
+def test_verify_of_a_mindspore_schedule_rewritten_for_torch():
+    from rmsport.numerics.lr_schedules import per_step_lr_supported
+
+    src = (
+        "from mindspore import nn\n"
+        "opt = nn.RMSProp(net.trainable_params(), learning_rate=nn.exponential_decay_lr(0.1, 0.9, 40, 4, 1, True))\n"
+    )
+    result = convert_source(src, Options(to="torch", verify=True), path="t.py")
+    finding = [f for f in result.findings if f.code == "RMS401"][0]
+    if per_step_lr_supported():
+        # nn.RMSProp's own drift (square average starting at 1) shows, over the list's 40 steps.
+        assert finding.verification["steps"] == 40
+        assert finding.verification["verdict"] == "divergent"
+    else:
+        assert finding.verification["verdict"] == "unverifiable"
+        assert "learning_rate=nn.exponential_decay_lr" in finding.message

@@ -215,9 +215,7 @@ def plan_schedule(module, ref: Reference, options: Options, tracker) -> tuple[ob
     for action in plan.actions:
         if action.concept == "lr":
             action.literal_text = format_value(schedule.first_lr)
-    # The numbers simulated for --verify would be a constant rate: say so instead.
-    plan.all_literal = False
-    plan.not_literal.append(f"learning_rate={ast.unparse(lr)}")
+    _verify_with_rates(plan, name, kwargs, schedule, lr)
     spelled = ast.unparse(lr)
     if schedule.name:
         message = (
@@ -236,6 +234,25 @@ def plan_schedule(module, ref: Reference, options: Options, tracker) -> tuple[ob
         )
     plan.report("RMS510", message, lr)
     return plan, insert
+
+
+def _verify_with_rates(plan, name: str, kwargs: dict, schedule: TorchSchedule, lr: ast.expr) -> None:
+    """What ``--verify`` simulates: each side's per-step rates, when ``simulate`` takes them for
+    torch too; otherwise the call is unverifiable (a constant rate would verify the wrong thing)."""
+    from ..numerics.lr_schedules import lr_sequence, per_step_lr_supported
+    from ..numerics.verify import STANDARD_STEPS
+
+    if plan.all_literal and per_step_lr_supported():
+        steps = min(STANDARD_STEPS, schedule.list_length or STANDARD_STEPS)
+        src_lr, dst_lr = plan.src.keywords["lr"], plan.dst.keywords["lr"]
+        plan.src_kwargs[src_lr] = [float(x) for x in lr_sequence(f"mindspore.nn.{name}", kwargs, steps, 0.0)]
+        if schedule.name:
+            rates = lr_sequence(f"torch.optim.lr_scheduler.{schedule.name}", dict(schedule.kwargs), steps,
+                                schedule.first_lr)
+            plan.dst_kwargs[dst_lr] = [float(x) for x in rates]
+        return
+    plan.all_literal = False
+    plan.not_literal.append(f"learning_rate={ast.unparse(lr)}")
 
 
 def _args_text(kwargs: dict[str, object]) -> str:
