@@ -208,3 +208,29 @@ def test_ms_cycliclr_to_torch_pins_cycle_momentum():
     )
     out = convert_source(src, TO_TORCH).source
     assert "CyclicLR(optimizer=opt, base_lr=0.001, max_lr=0.01, cycle_momentum=False)" in out
+
+
+def test_a_user_class_named_model_is_not_mindspore_wiring():
+    src = (
+        "from mindspore import nn\n"
+        "class Model:\n"
+        "    def __init__(self, net, optimizer):\n"
+        "        self.net = net\n"
+        "opt = nn.RMSProp(net.trainable_params())\n"
+        "m = Model(net, optimizer=opt)\n"
+        "w = nn.TrainOneStepCell(net, opt)\n"
+    )
+    _, uses = _run(src, TO_TORCH)
+    assert uses == [("RMS507", 7)]
+
+
+def test_class_level_assignment_is_not_followed_as_a_module_variable():
+    src = (
+        "import torch\n"
+        "class Config:\n"
+        "    opt = torch.optim.RMSprop(params)\n"
+        "opt = object()\n"
+        "opt.step()\n"
+    )
+    _, uses = _run(src, NN)
+    assert uses == []

@@ -45,6 +45,8 @@ _EXP_STEP = (
     "forward_fn, None, optimizer.parameters)(...)[1]; optimizer(grads)"
 )
 _TORCH_STEP = "in torch: loss.backward(); optimizer.step(); optimizer.zero_grad()"
+# MindSpore objects that call optimizer(grads) themselves.
+_MS_WIRING = frozenset({"TrainOneStepCell", "TrainOneStepWithLossScaleCell", "Model", "build_train_network"})
 
 
 @dataclass(frozen=True)
@@ -281,8 +283,9 @@ class _Tracker:
 
     def _handle_of_target(self, target: ast.expr) -> Handle | None:
         if isinstance(target, ast.Name):
-            owner = self.enclosing(target, (*_FUNCS, ast.Module))
-            assert owner is not None
+            owner = self.enclosing(target, (*_FUNCS, ast.ClassDef, ast.Module))
+            if owner is None or isinstance(owner, ast.ClassDef):
+                return None  # a class attribute: reached as self.x or Cls.x, not followed
             return Handle("name", owner, target.id)
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             method = self.enclosing(target, _FUNCS)
@@ -410,9 +413,9 @@ class _Tracker:
                     "optimizer(grads)",
                     call, None))
             return
-        # MindSpore wiring going to torch.
-        name = (callee or ast.unparse(call.func)).rsplit(".", 1)[-1]
-        if name in ("TrainOneStepCell", "TrainOneStepWithLossScaleCell", "Model", "build_train_network"):
+        # MindSpore wiring going to torch (resolved by binding: a class of the user's named Model is not it).
+        name = (callee or "").rsplit(".", 1)[-1]
+        if (callee or "").startswith("mindspore.") and name in _MS_WIRING:
             out.reports.append((
                 "RMS507",
                 f"{name}(..., optimizer) wires the {src} into MindSpore's training step, which calls "
