@@ -73,7 +73,8 @@ def _candidates(name: str, a: dict[str, object]) -> list[TorchSchedule]:
                 out.append(sched("", {}, rates[0], milestone[0]))
             elif len(rates) > 1 and rates[0] != 0:
                 gamma = rates[1] / rates[0]
-                out.append(sched("MultiStepLR", {"milestones": milestone[:-1], "gamma": gamma}, rates[0], milestone[-1]))
+                kwargs = {"milestones": milestone[:-1], "gamma": gamma}
+                out.append(sched("MultiStepLR", kwargs, rates[0], milestone[-1]))
         elif name in ("exponential_decay_lr", "natural_exp_decay_lr"):
             spe, de, stair = a["step_per_epoch"], a["decay_epoch"], a.get("is_stair", False)
             if name == "exponential_decay_lr" and (stair or de == 1):
@@ -83,7 +84,8 @@ def _candidates(name: str, a: dict[str, object]) -> list[TorchSchedule]:
             else:
                 return []
             step = spe * de if stair else spe  # type: ignore[operator]
-            out.append(sched("StepLR", {"step_size": step, "gamma": gamma}, a["learning_rate"], a["total_step"]))  # type: ignore[arg-type]
+            kwargs = {"step_size": step, "gamma": gamma}
+            out.append(sched("StepLR", kwargs, a["learning_rate"], a["total_step"]))  # type: ignore[arg-type]
         elif name == "cosine_decay_lr":
             # torch climbs back after T_max; MindSpore stays at min_lr: exact only while the list lasts.
             if a["step_per_epoch"] == 1 and a["total_step"] <= a["decay_epoch"] + 1:  # type: ignore[operator]
@@ -95,14 +97,17 @@ def _candidates(name: str, a: dict[str, object]) -> list[TorchSchedule]:
                                  a["learning_rate"], a["total_step"]))  # type: ignore[arg-type]
         elif name == "ExponentialDecayLR":
             if a.get("is_stair", False) or a["decay_steps"] == 1:
-                out.append(sched("StepLR", {"step_size": a["decay_steps"], "gamma": a["decay_rate"]}, a["learning_rate"]))  # type: ignore[arg-type]
+                kwargs = {"step_size": a["decay_steps"], "gamma": a["decay_rate"]}
+                out.append(sched("StepLR", kwargs, a["learning_rate"]))  # type: ignore[arg-type]
         elif name == "NaturalExpDecayLR":
             ds, stair = a["decay_steps"], a.get("is_stair", False)
             gamma = math.exp(-a["decay_rate"] * (ds if stair else 1))  # type: ignore[operator]
-            out.append(sched("StepLR", {"step_size": ds if stair else 1, "gamma": gamma}, a["learning_rate"]))  # type: ignore[arg-type]
+            kwargs = {"step_size": ds if stair else 1, "gamma": gamma}
+            out.append(sched("StepLR", kwargs, a["learning_rate"]))  # type: ignore[arg-type]
         elif name == "PolynomialDecayLR":
             if a["end_learning_rate"] == 0 and not a.get("update_decay_steps", False):
-                out.append(sched("PolynomialLR", {"total_iters": a["decay_steps"], "power": a["power"]}, a["learning_rate"]))  # type: ignore[arg-type]
+                kwargs = {"total_iters": a["decay_steps"], "power": a["power"]}
+                out.append(sched("PolynomialLR", kwargs, a["learning_rate"]))  # type: ignore[arg-type]
     except (KeyError, TypeError, ZeroDivisionError, OverflowError):
         return []
     return out

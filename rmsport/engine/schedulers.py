@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..tables.schedulers import APIS, REQUIRED, TORCH_REMOVED_KEYWORDS, Scheduler, ms_qualname, torch_qualname
-from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
+from ..tables.schedulers import APIS, TORCH_REMOVED_KEYWORDS, Scheduler, ms_qualname, torch_qualname
+from .literals import NOT_LITERAL, format_float, format_value, literal_value
 from .plan import ArgAction, CallPlan
 
 
@@ -111,12 +111,12 @@ def _torch_only(plan: SchedulePlan, sched: Scheduler, given, values: dict[str, o
     if "cycle_momentum" not in sched.torch_only:
         return
     where = {name: w for name, _, _, w in given}
+    nodes = {name: node for name, _, node, _ in given}
     if values.get("cycle_momentum", sched.torch["cycle_momentum"]) is not False:
-        shown = (
-            "cycle_momentum is left at its default True"
-            if "cycle_momentum" not in values
-            else f"cycle_momentum={ast.unparse(where['cycle_momentum'].value if isinstance(where['cycle_momentum'], ast.keyword) else where['cycle_momentum'])}"  # type: ignore[union-attr]
-        )
+        if "cycle_momentum" in nodes:
+            shown = f"cycle_momentum={ast.unparse(nodes['cycle_momentum'])}"
+        else:
+            shown = "cycle_momentum is left at its default True"
         plan.block(
             "RMS506",
             f"{shown}: torch's CyclicLR then also cycles the optimizer's momentum between base_momentum and "

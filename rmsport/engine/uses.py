@@ -108,8 +108,8 @@ def _verify_with_schedules(sites: list[Site]) -> None:
         base = opt.src_kwargs.get(src_lr, opt.src.defaults.get("lr"))
         metrics = plateau_metrics(STANDARD_STEPS)
         try:
-            a = lr_sequence(sched.src.qualname, dict(sched.src_kwargs), STANDARD_STEPS, base, metrics=metrics)  # type: ignore[arg-type]
-            b = lr_sequence(sched.dst.qualname, dict(sched.dst_kwargs), STANDARD_STEPS, base, metrics=metrics)  # type: ignore[arg-type]
+            a = lr_sequence(sched.src.qualname, dict(sched.src_kwargs), STANDARD_STEPS, base, metrics=metrics)
+            b = lr_sequence(sched.dst.qualname, dict(sched.dst_kwargs), STANDARD_STEPS, base, metrics=metrics)
         except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError):
             continue
         opt.src_kwargs[src_lr] = [float(x) for x in a]
@@ -434,8 +434,11 @@ class _Tracker:
                     if name == "step"
                     else "clears the gradients that loss.backward() accumulates"
                 )
-                extra = "; MindSpore computes fresh gradients each step, so there is nothing to zero" if name == "zero_grad" else ""
-                out.reports.append(("RMS501", f"optimizer.{name}() {what}; {dst} has no {name}(){extra}: {step_idiom}", site, None))
+                extra = ""
+                if name == "zero_grad":
+                    extra = "; MindSpore computes fresh gradients each step, so there is nothing to zero"
+                message = f"optimizer.{name}() {what}; {dst} has no {name}(){extra}: {step_idiom}"
+                out.reports.append(("RMS501", message, site, None))
             elif name in ("param_groups", "add_param_group") and dst == MS_NN:
                 out.reports.append((
                     "RMS502",
@@ -469,7 +472,8 @@ class _Tracker:
                 "RMS501",
                 f"optimizer.parameters is the {src}'s tuple of Parameters (the weights of "
                 "mindspore.value_and_grad); a torch optimizer has no such attribute (AttributeError): gradients "
-                f"come from loss.backward() on the model, and the optimizer's tensors are in param_groups ({_TORCH_STEP})",
+                "come from loss.backward() on the model, and the optimizer's tensors are in param_groups "
+                f"({_TORCH_STEP})",
                 site, None))
         elif name == "learning_rate" or (name == "get_lr" and call is not None):
             spelled = "optimizer.get_lr()" if name == "get_lr" else "optimizer.learning_rate"

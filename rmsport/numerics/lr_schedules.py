@@ -190,7 +190,8 @@ class LinearLR(_Sched):
             return lr * self.start
         if e > self.total_iters:
             return lr
-        return lr * (1.0 + (self.end - self.start) / (self.total_iters * self.start + (e - 1) * (self.end - self.start)))
+        slope = self.end - self.start
+        return lr * (1.0 + slope / (self.total_iters * self.start + (e - 1) * slope))
 
     def closed(self, epoch: int) -> float:
         return self.base_lr * (
@@ -280,9 +281,10 @@ class ReduceLROnPlateau:
         self.bad = self.cooldown_counter = 0
 
     def better(self, a: float) -> bool:
+        rel = self.threshold_mode == "rel"
         if self.mode == "min":
-            return a < (self.best * (1.0 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold)
-        return a > (self.best * (self.threshold + 1.0) if self.threshold_mode == "rel" else self.best + self.threshold)
+            return a < (self.best * (1.0 - self.threshold) if rel else self.best - self.threshold)
+        return a > (self.best * (self.threshold + 1.0) if rel else self.best + self.threshold)
 
     def step(self, metric: float) -> None:
         if self.better(metric):

@@ -249,7 +249,8 @@ NN_EQUIVALENTS: dict[str, str] = {
     "StepLR": "nn.piecewise_constant_lr(milestone=[...], learning_rates=[...]) with a milestone every step_size epochs",
     "MultiStepLR": "nn.piecewise_constant_lr(milestone=[...], learning_rates=[...])",
     "ExponentialLR": "nn.exponential_decay_lr(lr, gamma, total_step, step_per_epoch, decay_epoch=1, is_stair=True)",
-    "CosineAnnealingLR": "nn.cosine_decay_lr(eta_min, lr, total_step, step_per_epoch, decay_epoch=T_max) for the first T_max epochs",
+    "CosineAnnealingLR": "nn.cosine_decay_lr(eta_min, lr, total_step, step_per_epoch, decay_epoch=T_max) "
+    "for the first T_max epochs",
     "PolynomialLR": "nn.polynomial_decay_lr(lr, 0.0, total_step, step_per_epoch, decay_epoch=total_iters, power=power)",
     "LinearLR": "nn.warmup_lr(lr, total_step, step_per_epoch, warmup_epoch) when warming up from 0",
 }
