@@ -234,3 +234,20 @@ def test_class_level_assignment_is_not_followed_as_a_module_variable():
     )
     _, uses = _run(src, NN)
     assert uses == []
+
+
+def test_rewritten_scheduler_checkpoint_is_reported():
+    src = (
+        "import torch\n"
+        "class T:\n"
+        "    def __init__(self, m):\n"
+        "        self.opt = torch.optim.RMSprop(m.parameters())\n"
+        "        self.sched = torch.optim.lr_scheduler.StepLR(self.opt, 5)\n"
+        "    def save(self):\n"
+        "        return {'opt': self.opt.state_dict(), 'sched': self.sched.state_dict()}\n"
+        "    def load(self, ckpt):\n"
+        "        self.sched.load_state_dict(ckpt['sched'])\n"
+    )
+    _, uses = _run(src, EXP)
+    # experimental has state_dict() for the optimizer; its schedulers have none.
+    assert uses == [("RMS504", 7), ("RMS504", 9)]

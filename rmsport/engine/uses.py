@@ -549,6 +549,23 @@ class _Tracker:
         ref = Reference(call.func, callee, sched_plan.src, root, bindings, scope, call)
         sched_plan.optimizer_plan = plan
         out.rewrites.append((ref, sched_plan))
+        if to == "mindspore":
+            self._scheduler_uses(call, sched_plan.dst.qualname, out)
+
+    def _scheduler_uses(self, call: ast.Call, dst: str, out: Followed) -> None:
+        """MindSpore's schedulers have no state_dict()/load_state_dict(): checkpoints that save one break."""
+        for use in self.uses_of(call):
+            attr = self.parent(use)
+            if not (isinstance(attr, ast.Attribute) and attr.value is use):
+                continue
+            called = self.parent(attr)
+            if attr.attr in ("state_dict", "load_state_dict") and isinstance(called, ast.Call) and called.func is attr:
+                out.reports.append((
+                    "RMS504",
+                    f"scheduler.{attr.attr}() does not exist on {dst} (AttributeError): a MindSpore scheduler's "
+                    "position is scheduler.last_epoch (a Parameter); to resume, build it again with "
+                    "last_epoch=<epochs done> on an optimizer whose param_groups hold 'initial_lr'",
+                    called, None))
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
