@@ -251,3 +251,15 @@ def test_rewritten_scheduler_checkpoint_is_reported():
     _, uses = _run(src, EXP)
     # experimental has state_dict() for the optimizer; its schedulers have none.
     assert uses == [("RMS504", 7), ("RMS504", 9)]
+
+
+def test_passed_by_keyword_to_a_module_function():
+    src = (
+        "import torch\n"
+        "def fit(model, *, optimizer, epochs=1):\n"
+        "    optimizer.zero_grad()\n"
+        "opt = torch.optim.RMSprop(m.parameters())\n"
+        "fit(m, optimizer=opt)\n"
+    )
+    _, uses = _run(src, EXP)
+    assert uses == [("RMS501", 3)]

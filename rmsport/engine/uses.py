@@ -316,17 +316,25 @@ class _Tracker:
         return calls
 
     def _passed_to(self, use: ast.expr) -> list[ast.expr]:
-        """A use passed positionally to a function of this module: the parameter's loads."""
-        call = self.parent(use)
-        if not isinstance(call, ast.Call) or use not in call.args or not isinstance(call.func, ast.Name):
+        """A use passed to a function of this module (``f(opt)``, ``f(optimizer=opt)``): the parameter's loads."""
+        parent = self.parent(use)
+        keyword = parent.arg if isinstance(parent, ast.keyword) else None
+        call = self.parent(parent) if isinstance(parent, ast.keyword) else parent
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
             return []
-        index = call.args.index(use)
+        if keyword is None and use not in call.args:
+            return []
         out: list[ast.expr] = []
         for stmt in self.tree.body:
             if isinstance(stmt, _FUNCS) and stmt.name == call.func.id:
-                params = stmt.args.posonlyargs + stmt.args.args
-                if index < len(params):
-                    out.extend(self._loads(Handle("name", stmt, params[index].arg)))
+                positional = stmt.args.posonlyargs + stmt.args.args
+                if keyword is None:
+                    index = call.args.index(use)
+                    names = [positional[index].arg] if index < len(positional) else []
+                else:
+                    names = [a.arg for a in (*stmt.args.args, *stmt.args.kwonlyargs) if a.arg == keyword]
+                for name in names:
+                    out.extend(self._loads(Handle("name", stmt, name)))
         return out
 
     def _loads(self, handle: Handle) -> list[ast.expr]:
