@@ -263,3 +263,17 @@ def test_passed_by_keyword_to_a_module_function():
     )
     _, uses = _run(src, EXP)
     assert uses == [("RMS501", 3)]
+
+
+def test_recursive_factory_terminates():
+    src = (
+        "import torch\n"
+        "def make(m, again=False):\n"
+        "    if again:\n"
+        "        return make(m)\n"
+        "    return torch.optim.RMSprop(m.parameters())\n"
+        "opt = make(m)\n"
+        "opt.step()\n"
+    )
+    _, uses = _run(src, NN)
+    assert uses == [("RMS501", 7)]

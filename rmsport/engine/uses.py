@@ -265,7 +265,7 @@ class _Tracker:
         found.sort(key=lambda n: (n.lineno, n.col_offset))
         return list({id(n): n for n in found}.values())
 
-    def _stored_in(self, expr: ast.expr) -> list[Handle]:
+    def _stored_in(self, expr: ast.expr, factories: frozenset[int] = frozenset()) -> list[Handle]:
         p = self.parent(expr)
         targets: list[ast.expr] = []
         if isinstance(p, ast.Assign) and p.value is expr:
@@ -273,7 +273,11 @@ class _Tracker:
         elif isinstance(p, (ast.AnnAssign, ast.NamedExpr)) and p.value is expr:
             targets = [p.target]
         elif isinstance(p, ast.Return) and p.value is expr:
-            return [h for call in self._calls_of(self.enclosing(p, _FUNCS)) for h in self._stored_in(call)]
+            func = self.enclosing(p, _FUNCS)
+            if func is None or id(func) in factories:  # ``return make(...)`` inside make itself
+                return []
+            inner = factories | {id(func)}
+            return [h for call in self._calls_of(func) for h in self._stored_in(call, inner)]
         out = []
         for t in targets:
             handle = self._handle_of_target(t)
