@@ -60,7 +60,10 @@ def eps_mapping_note(plan: CallPlan, result: dict, eps_mapping: str, replan: Rep
     ):
         return ""
     other = "matched" if eps_mapping == "literal" else "literal"
-    alt = verify_plan(replan(plan.dst, other))
+    try:
+        alt = verify_plan(replan(plan.dst, other))
+    except Exception:  # noqa: BLE001 - only a hint: the mapping in use was verified
+        return ""
     if alt is None or alt["verdict"] == "unverifiable":
         return ""
     mine, theirs = result["max_rel_diff"], alt["max_rel_diff"]
@@ -78,6 +81,11 @@ def verification_finding(
 
     ``locate(code, message, severity=..., verification=...)`` places the finding on the call.
     """
+    if getattr(plan, "scheduler", None) is not None:  # a scheduler: its learning-rate sequence (issue 12)
+        from ..numerics.lr_schedules import schedule_verification
+
+        message, severity, result = schedule_verification(plan)
+        return locate("RMS401", message, severity=severity, verification=result)
     result = verify_plan(plan)
     if result is None:
         return None
