@@ -26,6 +26,7 @@ A ``--config FILE`` option can use :func:`read_config_file` instead.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -165,14 +166,20 @@ def _common_folder(paths: list[Path]) -> Path:
 
 
 def _mentions_rmsport(path: Path) -> bool:
-    """A table for rmsport names it: most pyproject.toml files do not, and then
+    """Could this file hold settings for rmsport (or a ``tool`` key that is not
+    a table, which is reported)?  Most pyproject.toml files cannot, and then
     neither tomllib (~3 ms to import) nor a parse is needed.  Unreadable files
     go on to ``_load_toml``, which reports them."""
     try:
         with open(path, "rb") as handle:
-            return b"rmsport" in handle.read()
+            data = handle.read()
     except OSError:
         return True
+    return b"rmsport" in data or _TOOL_KEY.search(data) is not None
+
+
+# ``tool = ...`` or ``"tool" = ...`` at the start of a line: a top-level key, not a table.
+_TOOL_KEY = re.compile(rb"""^[ \t]*["']?tool["']?[ \t]*=""", re.MULTILINE)
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
