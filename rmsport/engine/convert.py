@@ -75,7 +75,7 @@ def parse(source: str) -> ast.Module:
 
 
 def convert_source(
-    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False
+    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False, opaque: str = ""
 ) -> Conversion:
     """Rewrite the RMSProp calls in ``source`` as ``options`` say.
 
@@ -87,6 +87,10 @@ def convert_source(
     returned as given, and libcst is never imported.  The one thing it cannot
     foresee is a call that the libcst stage refuses (RMS002, e.g. an argument to
     drop whose value holds a comment); convert reports those.
+
+    ``opaque`` is code that runs with this module but that it cannot see (a
+    notebook's magics and cells that do not parse): an import whose name occurs
+    there is never removed.
     """
     options = options or Options()
     if not might_contain_calls(source):
@@ -104,7 +108,9 @@ def convert_source(
         sys.setrecursionlimit(limit)
     if not analysis.references:
         return Conversion(source)
-    return _Converter(source, options, path, analysis, predict).run()
+    converter = _Converter(source, options, path, analysis, predict)
+    converter.opaque = opaque
+    return converter.run()
 
 
 class _Converter:
@@ -122,6 +128,7 @@ class _Converter:
         # What this run writes; a misspelling of it is fixed even though it is
         # not a source of the direction.
         self.target_apis = set(self.direction.values())
+        self.opaque = ""
 
     # -- findings ----------------------------------------------------------
     def add(self, code: str, message: str, node: ast.AST, severity: str | None = None, **extra) -> Finding:
@@ -138,6 +145,14 @@ class _Converter:
         for ref in self.analysis.references:
             dst = self.direction.get(ref.api.qualname)
             misspelled = ref.spelled in MISSPELLED
+            if ref.via_getattr is not None:
+                self.add(
+                    "RMS104",
+                    f"{ref.spelled} is reached through getattr with a string; not rewritten: write "
+                    f"the target class there by hand (or spell it as an attribute and convert again)",
+                    ref.via_getattr,
+                )
+                continue
             if dst is None:
                 # Not a source of this direction; a misspelled target class is
                 # still fixed, since it cannot run as written.
@@ -148,7 +163,8 @@ class _Converter:
             if misspelled:
                 self.add(
                     "RMS102",
-                    f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}",
+                    f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}"
+                    + _positional_order_note(ref),
                     ref.node,
                 )
             if ref.call is None:
@@ -165,7 +181,17 @@ class _Converter:
                 APIS[dst],
                 eps_mapping=self.options.eps_mapping,
                 qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+                value_of=lambda node, scope=ref.scope, at=ref.call: self.analysis.value_of(node, scope, at),
             )
+            if ref.fallback and not plan.blocked:
+                fallback = ref.fallback[0]
+                plan.report(
+                    "RMS105",
+                    f"{ref.root.id} falls back to None on line {fallback.node.lineno} (an except clause) when the "  # type: ignore[union-attr]
+                    f"import fails; the call can only run with the imported class, so it is rewritten for "
+                    f"{plan.dst.qualname}, imported where the old import was",
+                    ref.node,
+                )
             if plan.blocked:
                 for code, message, node, severity in plan.reports:
                     if CODES[code][0] == "error":  # the call stays as it is: only say why
@@ -226,13 +252,20 @@ class _Converter:
                 self.index,
                 [(ref, plan.dst.qualname) for ref, plan, _, _ in live if not attr_fix(ref, plan)],
                 self.newline,
+                self.opaque,
             )
             built: list[tuple[Reference, CallPlan, int, int, str]] = []
             # Innermost first, so that a call nested in another one's arguments
             # is already rewritten inside the outer call's text.
             for ref, plan, start, end in sorted(live, key=lambda item: item[3] - item[2]):
                 text = self.source[start:end]
-                inner = [Edit(s - start, e - start, t) for _, _, s, e, t in built if start <= s and e <= end]
+                # Only the outermost calls nested in this one: each already holds its own inner ones.
+                nested = [(s, e, t) for _, _, s, e, t in built if start <= s and e <= end and (s, e) != (start, end)]
+                inner = [
+                    Edit(s - start, e - start, t)
+                    for s, e, t in nested
+                    if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for s2, e2, _ in nested)
+                ]
                 if inner:
                     text = _apply(text, inner)
                 try:
@@ -341,6 +374,27 @@ def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, resul
     line, column = conv.index.position(start)
     end_line, end_column = conv.index.position(end)
     return Finding(conv.path, line, column, end_line, end_column, "RMS401", message, severity, verification=result)
+
+
+def _positional_order_note(ref: Reference) -> str:
+    """For a torch-looking misspelling of a MindSpore class called with positional
+    arguments: where MindSpore's order reads them differently from torch's."""
+    from ..tables.optimizers import TORCH
+
+    if ref.call is None or ref.api.framework != "mindspore" or len(ref.call.args) < 3:
+        return ""
+    torch_order = APIS[TORCH].positional
+    differ = [
+        f"argument {i + 1} ({ast.unparse(node)}) is {ref.api.keywords[mine]} in MindSpore's order, "
+        f"{APIS[TORCH].keywords[theirs]} in torch's"
+        for i, (node, mine, theirs) in enumerate(zip(ref.call.args, ref.api.positional, torch_order))
+        if mine != theirs
+    ]
+    if not differ:
+        return ""
+    return "; the torch-style spelling suggests torch's argument order: " + "; ".join(differ) + (
+        " (the call is converted in MindSpore's order: check it)"
+    )
 
 
 def _apply(source: str, edits: list[Edit]) -> str:
