@@ -37,6 +37,9 @@ _MUTATORS = frozenset(
 )
 
 
+NOT_BOUND = "not bound in this module"  # a builtin, a star import's name, or a snippet's free name
+
+
 @dataclass(frozen=True)
 class Site:
     """Where a statement sits: its block (``owner.field``), index, and enclosing arms."""
@@ -162,7 +165,7 @@ class Flow:
         if qualname is not None:
             return Followed(node)  # an imported name: a module or class, judged as written
         if owner is None or not bindings:
-            return Followed(None, "not bound in this module")
+            return Followed(None, NOT_BOUND)
         if owner is not scope:
             return Followed(None, "a global" if owner.kind == "module" else "bound in an enclosing function")
         if len(bindings) > 1:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..tables.optimizers import DROPS, MS_LR_SCHEDULES, MS_NN, Api
-from .flow import Followed
+from .flow import NOT_BOUND, Followed
 from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
 
 # (code, message, ast node for the location or None for the whole call, severity override)
@@ -515,7 +515,9 @@ def _plan_params(ctx: Context, action: ArgAction, node: ast.expr) -> None:
             # ``filter(lambda p: p.requires_grad, model.parameters())``: the idiom inside.
             action.group_methods = True
             plan.report("RMS212", f".{src.params_method}() written as .{dst.params_method}()", node)
-        elif followed is not None and followed.value is None or isinstance(judged, (ast.Attribute, ast.Call, ast.Name)):
+        elif (followed is not None and followed.value is None and followed.why != NOT_BOUND) or isinstance(
+            judged, (ast.Attribute, ast.Call)
+        ):
             rejected = sorted(src.group_keys - dst.group_keys)
             if rejected and not (isinstance(judged, ast.Call) and _uses_method(judged, src.params_method)):
                 plan.report(
@@ -596,8 +598,9 @@ def _check_lr_for_torch(plan: CallPlan, action: ArgAction, qualname_of: Callable
     if callee is not None and _is_ms_schedule(callee):
         plan.block(
             "RMS208",
-            f"learning_rate={callee.rsplit('.', 1)[1]}(...) is a MindSpore schedule; torch needs a float lr "
-            "plus a torch.optim.lr_scheduler" + held,
+            f"learning_rate={callee.rsplit('.', 1)[1]}(...) is a MindSpore "
+            + ("Tensor (of per-step values, unless it holds one number)" if "ensor" in callee else "schedule")
+            + "; torch needs a float lr plus a torch.optim.lr_scheduler" + held,
             node,
         )
         return
