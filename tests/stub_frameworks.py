@@ -184,7 +184,7 @@ def free_names(source: str) -> set[str]:
     return loaded - bound - set(dir(builtins))
 
 
-def run_module(source: str, free: set[str]) -> Run:
+def run_module(source: str, free: set[str], **values: object) -> Run:
     """Execute ``source`` as ``__main__`` with stubs; then call each top-level function.
 
     ``free`` are the names to provide as ``Any`` (computed from the *original*
@@ -192,7 +192,7 @@ def run_module(source: str, free: set[str]) -> Run:
     """
     global _RUN
     _RUN = run = Run()
-    namespace: dict[str, object] = {"__name__": "__main__", **{name: Any() for name in free}}
+    namespace: dict[str, object] = {"__name__": "__main__", **{name: Any() for name in free}, **values}
     with stub_frameworks():
         exec(compile(source, "<converted>", "exec"), namespace)
         for stmt in ast.parse(source).body:

@@ -23,7 +23,8 @@ BOUND = [
     ("try:\n    import m\nexcept ImportError:\n    raise\nf()", True),
     ("for x in y:\n    import m\nf()", False),
     ("with c:\n    import m\nf()", True),
-    ("def g():\n    f()\nimport m", True),  # a function body runs after the module is imported
+    ("def g():\n    f()\nimport m", False),  # g() may be called before the import runs
+    ("import m\ndef g():\n    f()", True),
     ("class C:\n    f()\nimport m", False),  # a class body runs at once
     ("try:\n    pass\nfinally:\n    import m\nf()", True),
     ("match v:\n    case 1:\n        import m\n    case _:\n        import m\nf()", True),

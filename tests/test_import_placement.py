@@ -52,17 +52,19 @@ def modules(draw):
             body += f"if FLAG:\n    {line}"
         else:
             body += line
-    return head + IMPORTS[kind] + draw(st.sampled_from(["", "import mindspore as ms\n"])) + body, kind
+    before = draw(st.sampled_from(["", "import mindspore as ms\n", "if FLAG:\n    from mindspore import nn\n"]))
+    after = draw(st.sampled_from(["", "import mindspore as ms\n", "from mindspore import nn\n"]))
+    return head + IMPORTS[kind] + before + body + after, kind
 
 
-@settings(max_examples=60, deadline=None)
-@given(modules())
-def test_converted_module_builds_the_target_wherever_the_original_built_the_source(case):
+@settings(max_examples=80, deadline=None)
+@given(modules(), st.booleans())
+def test_converted_module_builds_the_target_wherever_the_original_built_the_source(case, flag):
     source, kind = case
-    free = {"params", "FLAG"}
-    before = run_module(source, free)
+    free = {"params"}
+    before = run_module(source, free, FLAG=flag)
     result = convert_source(source, Options(to="mindspore"))
-    after = run_module(result.source, free)
+    after = run_module(result.source, free, FLAG=flag)
     assert [b.qualname for b in before.built] == ["torch.optim.RMSprop"] * len(before.built)
     assert [b.qualname for b in after.built] == ["mindspore.nn.RMSProp"] * len(before.built), result.source
     lines = result.source.splitlines()

@@ -115,28 +115,26 @@ class Flow:
 
     # -- definite binding ----------------------------------------------------
     def bound_before(self, name: str, owner: Scope, at: ast.AST) -> bool:
-        """Is ``name`` (which lives in scope ``owner``) bound on every path reaching ``at``?"""
+        """Is ``name`` (which lives in scope ``owner``) bound on every path reaching ``at``?
+
+        Inside a function, the function's own definition is the point that
+        counts in the enclosing block: a binding written after the ``def`` may
+        run after the function is called (a module that calls ``main()`` above
+        a late import), so it does not count.
+        """
         if owner.node is None:
             return False
-        deferred = False
         node: ast.AST = at
         while node is not owner.node:
             if node not in self.parent:
                 return False
             up, field, index = self.parent[node]
-            if isinstance(node, _DEFERRED) and node is not at:
-                # ``at`` runs when the function is called, after the enclosing
-                # block has run to its end (the usual case for module code).
-                deferred = True
             if isinstance(node, ast.stmt) and index >= 0:
                 block = getattr(up, field)
-                before = block if deferred else block[:index]
-                if _block_binds(before, name):
+                if _block_binds(block[:index], name):
                     return True
                 if isinstance(up, ast.Try) and field == "orelse" and _block_binds(up.body, name):
                     return True
-            elif isinstance(node, ast.Lambda):
-                deferred = True
             node = up
         return False
 
