@@ -189,7 +189,8 @@ class _Converter:
                     "RMS105",
                     f"{ref.root.id} falls back to None on line {fallback.node.lineno} (an except clause) when the "  # type: ignore[union-attr]
                     f"import fails; the call can only run with the imported class, so it is rewritten for "
-                    f"{plan.dst.qualname}, imported where the old import was",
+                    f"{plan.dst.qualname}, imported where the old import was (with the same fallback when "
+                    f"{ref.root.id} is not used elsewhere)",
                     ref.node,
                 )
             if plan.blocked:

@@ -82,6 +82,7 @@ def plan_imports(
             dead.setdefault(binding.stmt, []).append(binding.alias)
             counts[binding.name] = counts.get(binding.name, 0) - 1
     dead_aliases = {alias for aliases in dead.values() for alias in aliases}
+    dead_names = {key for key, bindings in touched.items() if any(b.alias in dead_aliases for b in bindings)}
 
     # 2. How to spell each target, and whether an import must be added.
     module = analysis.module_scope
@@ -158,6 +159,20 @@ def plan_imports(
             plan.edits.append(_insert_after(index, anchor, new_lines, newline))
     if fallback_top:
         plan.edits.append(_insert_at_top(index, new_lines, newline, analysis))
+    # ``except ImportError: R = None`` whose import was replaced: the fallback
+    # now stands for the new name (``nn = None``), keeping the file's shape.
+    if len(to_add) == 1:
+        (new_name,) = to_add.values()
+        seen: set[ast.AST] = set()
+        for ref, _ in rewrites:
+            owner = ref.bindings[0].scope
+            if (owner, ref.root.id) not in dead_names:
+                continue
+            for fallback in ref.fallback:
+                if fallback.node is not None and fallback.node not in seen:
+                    seen.add(fallback.node)
+                    start, end = index.span(fallback.node)
+                    plan.edits.append(Edit(start, end, new_name))
     return plan
 
 
