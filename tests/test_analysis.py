@@ -49,6 +49,10 @@ FOLLOW = [
     ("def g(x):\n    f(x)", None),
     ("f(x)\nx = 1", None),
     ("x = g()\nf(x)", "g()"),
+    ("def m(self):\n    self.p = [1]\n    f(self.p)", "[1]"),
+    ("def m(self):\n    self.p = [1]\n    self.p += [2]\n    f(self.p)", None),
+    ("def m(self):\n    self.p = [1]\n    self.p.append(2)\n    f(self.p)", None),
+    ("def m(self):\n    f(self.p)", None),
 ]
 
 

@@ -154,7 +154,7 @@ class Flow:
     # -- following a local to its value ----------------------------------------
     def follow(self, node: ast.expr, scope: Scope, at: ast.AST, depth: int = 0) -> Followed:
         if isinstance(node, ast.Attribute):
-            return Followed(None, "an attribute")
+            return self._follow_attribute(node, scope, at)
         if isinstance(node, ast.Call):
             return Followed(node)
         if not isinstance(node, ast.Name):
@@ -187,6 +187,39 @@ class Flow:
             return Followed(inner.value, via=inner.via or binding.stmt)
         return Followed(value, via=binding.stmt)
 
+    def _follow_attribute(self, node: ast.Attribute, scope: Scope, at: ast.AST) -> Followed:
+        """``self.params`` assigned once earlier in the same function (``self.params = list(...)``)."""
+        root = node.value
+        if not isinstance(root, ast.Name) or scope.node is None or scope.kind != "function":
+            return Followed(None, "an attribute")
+        stores: list[ast.stmt] = []
+        mutated: int | None = None
+        for child in _walk_scope(scope.node):
+            if isinstance(child, ast.Attribute) and child.attr == node.attr and _same_name(child.value, root.id):
+                if not isinstance(child.ctx, ast.Load):
+                    stmt = self.stmt_of(child)
+                    stores.append(stmt)
+                    continue
+                up = self.parent.get(child, (None, "", -1))[0]
+                before = (child.lineno, child.col_offset) < (getattr(at, "lineno", 0), getattr(at, "col_offset", 0))
+                if before and (
+                    isinstance(up, ast.Attribute) and up.attr in _MUTATORS
+                    or isinstance(up, ast.Subscript) and not isinstance(up.ctx, ast.Load)
+                ):
+                    mutated = child.lineno
+        if not stores:
+            return Followed(None, "an attribute set outside this function")
+        if len(stores) > 1:
+            return Followed(None, f"an attribute assigned {len(stores)} times in this function")
+        (stmt,) = stores
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)):
+            return Followed(None, f"an attribute changed on line {stmt.lineno}")
+        if not self.dominates(stmt, at):
+            return Followed(None, f"an attribute assigned on line {stmt.lineno}, which does not always run before this call")
+        if mutated is not None:
+            return Followed(None, f"an attribute changed in place on line {mutated}")
+        return Followed(stmt.value, via=stmt)
+
     def _mutation(self, name: str, scope: Scope, assigned: ast.stmt, at: ast.AST) -> int | None:
         """Line of an in-place change (``x.append``, ``x[k] = v``, ``del x[k]``) between assignment and ``at``."""
         end = (getattr(at, "lineno", 0), getattr(at, "col_offset", 0))
@@ -203,6 +236,20 @@ class Flow:
             if isinstance(up, ast.AugAssign):
                 return load.lineno
         return None
+
+
+def _walk_scope(root: ast.AST):
+    """Every node of a function's own body (not of functions, lambdas or classes nested in it)."""
+    stack = list(ast.iter_child_nodes(root))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (*_DEFERRED, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _same_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def _block_binds(block: list[ast.stmt], name: str) -> bool:

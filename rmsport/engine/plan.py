@@ -176,7 +176,7 @@ def plan_call(
     present = {concept for concept, *_ in given}
 
     for concept, src_kw, node, where in given:
-        followed = ctx.value_of(node) if isinstance(node, ast.Name) else Followed(node)
+        followed = ctx.value_of(node) if isinstance(node, (ast.Name, ast.Attribute)) else Followed(node)
         judged = followed.value if followed.value is not None else node
         value = literal_value(judged)
         if concept != "params":
