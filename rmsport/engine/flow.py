@@ -66,16 +66,51 @@ class Followed:
     via: ast.stmt | None = None
 
 
+_STMT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_BLOCK_OWNERS = (ast.stmt, ast.ExceptHandler, ast.match_case)
+
+
 class Flow:
+    """Parent links, filled lazily: every statement (and ``except`` clause and
+    ``case``) up front, which is cheap, and the expressions of one statement the
+    first time a question is asked about a node inside it."""
+
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         # child -> (parent, field, index in the field's list or -1)
         self.parent: dict[ast.AST, tuple[ast.AST, str, int]] = {}
-        self._index(analysis.tree)
+        self._expressions_indexed: set[ast.AST] = set()
+        self._index_statements(analysis.tree)
 
-    def _index(self, root: ast.AST) -> None:
+    def _index_statements(self, root: ast.AST) -> None:
         parent = self.parent
         stack = [root]
+        while stack:
+            node = stack.pop()
+            for name in _STMT_FIELDS:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for i, item in enumerate(value):
+                        if isinstance(item, _BLOCK_OWNERS):
+                            parent[item] = (node, name, i)
+                            stack.append(item)
+
+    def _index_expressions(self, owner: ast.AST) -> None:
+        """Parent links of the expressions of one statement (not of the statements nested in it)."""
+        self._expressions_indexed.add(owner)
+        parent = self.parent
+        stack: list[ast.AST] = []
+        for name, value in ast.iter_fields(owner):
+            if name in _STMT_FIELDS and type(value) is list and value and isinstance(value[0], _BLOCK_OWNERS):
+                continue
+            if type(value) is list:
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        parent[item] = (owner, name, i)
+                        stack.append(item)
+            elif isinstance(value, ast.AST):
+                parent[value] = (owner, name, -1)
+                stack.append(value)
         while stack:
             node = stack.pop()
             for name, value in ast.iter_fields(node):
@@ -88,10 +123,57 @@ class Flow:
                     parent[value] = (node, name, -1)
                     stack.append(value)
 
+    def up(self, node: ast.AST) -> tuple[ast.AST, str, int] | None:
+        """(parent, field, index) of ``node``; None for the module."""
+        entry = self.parent.get(node)
+        if entry is None and not isinstance(node, (ast.Module, *_BLOCK_OWNERS)):
+            owner = self._locate(node)
+            if owner is not None and owner not in self._expressions_indexed:
+                self._index_expressions(owner)
+                entry = self.parent.get(node)
+            if entry is None:  # outside every span by position (a decorator): index everything once
+                for candidate in list(self.parent):
+                    if candidate not in self._expressions_indexed:
+                        self._index_expressions(candidate)
+                if self.analysis.tree not in self._expressions_indexed:
+                    self._index_expressions(self.analysis.tree)
+                entry = self.parent.get(node)
+        return entry
+
+    def _locate(self, node: ast.AST) -> ast.AST | None:
+        """The innermost statement (or handler/case) whose span holds ``node``."""
+        start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        end = (getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0))
+        found: ast.AST | None = None
+        blocks = [self.analysis.tree.body]
+        while blocks:
+            block = blocks.pop()
+            for item in block:
+                if not hasattr(item, "lineno"):  # match_case: look inside
+                    blocks.append(item.body)  # type: ignore[attr-defined]
+                    continue
+                if (item.lineno, item.col_offset) <= start and end <= (item.end_lineno, item.end_col_offset):  # type: ignore[attr-defined]
+                    found = item
+                    blocks = [getattr(item, f) for f in _STMT_FIELDS if type(getattr(item, f, None)) is list]
+                    break
+        if found is not None and isinstance(node, ast.expr):
+            # A ``case`` pattern or guard belongs to its match_case, not to the Match.
+            for case in getattr(found, "cases", ()):
+                pattern = case.pattern
+                if (pattern.lineno, pattern.col_offset) <= start and end <= (
+                    (case.body[0].lineno, case.body[0].col_offset)
+                ):
+                    if case not in self._expressions_indexed:
+                        self._index_expressions(case)
+                    return case
+        return found
+
     # -- sites ---------------------------------------------------------------
     def stmt_of(self, node: ast.AST) -> ast.stmt:
         while not isinstance(node, ast.stmt):
-            node = self.parent[node][0]
+            entry = self.up(node)
+            assert entry is not None, "a node outside the analysed tree"
+            node = entry[0]
         return node
 
     def site(self, node: ast.AST) -> Site:
@@ -124,7 +206,7 @@ class Flow:
         """
         if owner.node is None:
             return False
-        node: ast.AST = at
+        node: ast.AST = self.stmt_of(at)
         while node is not owner.node:
             if node not in self.parent:
                 return False
@@ -141,7 +223,7 @@ class Flow:
     def dominates(self, stmt: ast.stmt, at: ast.AST) -> bool:
         """Does ``stmt`` always run before ``at`` (same scope, an enclosing block, earlier)?"""
         owner, field, index = self.parent[stmt]
-        node: ast.AST = at
+        node: ast.AST = self.stmt_of(at)
         while node in self.parent:
             up, up_field, up_index = self.parent[node]
             if up is owner and up_field == field and isinstance(node, ast.stmt):
@@ -200,7 +282,7 @@ class Flow:
                     stmt = self.stmt_of(child)
                     stores.append(stmt)
                     continue
-                up = self.parent.get(child, (None, "", -1))[0]
+                up = (self.up(child) or (None, "", -1))[0]
                 before = (child.lineno, child.col_offset) < (getattr(at, "lineno", 0), getattr(at, "col_offset", 0))
                 if before and (
                     isinstance(up, ast.Attribute) and up.attr in _MUTATORS
@@ -228,7 +310,7 @@ class Flow:
                 continue
             if not ((assigned.lineno, assigned.col_offset) < (load.lineno, load.col_offset) < end):
                 continue
-            up, field, _ = self.parent.get(load, (None, "", -1))
+            up, field, _ = self.up(load) or (None, "", -1)
             if isinstance(up, ast.Attribute) and up.attr in _MUTATORS:
                 return load.lineno
             if isinstance(up, ast.Subscript) and not isinstance(up.ctx, ast.Load):
