@@ -52,6 +52,8 @@ def modules(draw):
             body += f"if FLAG:\n    {line}"
         else:
             body += line
+    if kind in ("plain", "if_else", "try_except", "semicolons") and draw(st.booleans()):
+        body += "y = torch.zeros(1)\n"  # the old import stays in use: the new one goes beside it
     before = draw(st.sampled_from(["", "import mindspore as ms\n", "if FLAG:\n    from mindspore import nn\n"]))
     after = draw(st.sampled_from(["", "import mindspore as ms\n", "from mindspore import nn\n"]))
     return head + IMPORTS[kind] + before + body + after, kind

@@ -74,3 +74,36 @@ def test_latin1_file_keeps_its_cookie_and_still_decodes(tmp_path):
     data = path.read_bytes()
     assert data.startswith(b"#!/usr/bin/env python3\n# -*- coding: latin-1 -*-\nfrom mindspore import nn; import os\n")
     compile(data, str(path), "exec")  # decodes and parses
+
+
+def _notebook(*cells: str) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "other_cell",
+    [
+        "%time opt2 = torch.optim.RMSprop(q)\n",  # a magic: masked from the core
+        "x = torch.zeros(1) +\n",  # a cell that does not parse
+    ],
+)
+def test_notebook_keeps_an_import_used_where_the_core_cannot_see(other_cell):
+    import json
+
+    from rmsport.files.notebook import convert_notebook
+
+    text = _notebook("import torch\n", "opt = torch.optim.RMSprop(p)\n", other_cell)
+    result = convert_notebook(text, Options(), path="nb.ipynb")
+    first = "".join(json.loads(result.source)["cells"][0]["source"])
+    assert first == "import torch\nfrom mindspore import nn\n"

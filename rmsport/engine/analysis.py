@@ -10,7 +10,16 @@ The scope model follows Python's: module, function, lambda, class and
 comprehension scopes; class scopes are invisible to the functions nested in them;
 ``global`` and ``nonlocal`` redirect a name.  A name whose bindings in its scope
 are not all imports of the same thing is *unknown*, and unknown names are never
-rewritten: a local variable called ``RMSprop`` is left alone.
+rewritten: a local variable called ``RMSprop`` is left alone.  One exception:
+an import whose only other bindings are ``name = None`` in ``except`` clauses
+(the "not installed" fallback) resolves to the import.
+
+The binding table: each ``Scope`` maps a name to its ``Binding`` list, in
+source order; a binding knows its kind, node, statement, value (for
+``name = value``) and the scope it is written in.  Questions about control flow
+("bound on every path before this call?", "assigned once before this call, and
+to what?") are answered by ``flow.Flow`` from the same table, built on first
+use so that the whole-tree ``check`` walk pays nothing for them.
 """
 
 from __future__ import annotations
@@ -56,9 +65,12 @@ class Binding:
     in_handler: bool = False  # written inside an ``except`` clause
 
 
+ScopeKind = Literal["module", "function", "class", "comprehension"]
+
+
 @dataclass(eq=False)
 class Scope:
-    kind: str  # module | function | class | comprehension
+    kind: ScopeKind
     parent: Scope | None
     node: ast.AST | None = None  # the Module/FunctionDef/Lambda/ClassDef/comprehension
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
@@ -190,7 +202,7 @@ class _Collector:
         self.scopes: list[Scope] = [self.module]
         self.in_handler = 0  # depth of ``except`` clauses around the current statement
 
-    def new_scope(self, kind: str, parent: Scope, node: ast.AST) -> Scope:
+    def new_scope(self, kind: ScopeKind, parent: Scope, node: ast.AST) -> Scope:
         scope = Scope(kind, parent, node)
         self.scopes.append(scope)
         return scope
