@@ -12,6 +12,16 @@ from rmsport.options import Options
 
 FIXES = [
     # (source, converted) for --to mindspore
+    (  # issue 15's probe: nn is bound only after the call, so it is not reused (and is not free)
+        "import torch\nopt = torch.optim.RMSprop(p, lr=0.1, alpha=0.9, eps=1e-10)\nfrom mindspore import nn\n",
+        "import mindspore\nopt = mindspore.nn.RMSProp(params=p, learning_rate=0.1, decay=0.9, epsilon=1e-10)\n"
+        "from mindspore import nn\n",
+    ),
+    (  # ... and nn imported under ``if USE_MS:`` is not bound on every path
+        "import torch\nif USE_MS:\n    from mindspore import nn\nopt = torch.optim.RMSprop(p, lr=0.1, alpha=0.9, eps=1e-10)\n",
+        "import mindspore\nif USE_MS:\n    from mindspore import nn\n"
+        "opt = mindspore.nn.RMSProp(params=p, learning_rate=0.1, decay=0.9, epsilon=1e-10)\n",
+    ),
     (
         "import torch\nx = torch.optim.RMSprop(p, lr=0.1, alpha=0.9, eps=1e-10)\nimport mindspore as ms\n",
         "from mindspore import nn\nx = nn.RMSProp(params=p, learning_rate=0.1, decay=0.9, epsilon=1e-10)\nimport mindspore as ms\n",
