@@ -61,3 +61,14 @@ def test_float_wrap_sets_the_action():
     plan = _plan("import torch\ntorch.optim.RMSprop(p, alpha=cfg.alpha)")
     (action,) = [a for a in plan.actions if a.concept == "alpha"]
     assert action.wrap_float and action.dst_keyword == "decay"
+
+
+def test_matched_eps_expression_is_still_a_float():
+    tree_src = "import torch\ntorch.optim.RMSprop(p, eps=cfg.eps)"
+    tree = ast.parse(tree_src)
+    analysis = analyse(tree)
+    ref = analysis.references[-1]
+    plan = plan_call(ref.call, APIS[TORCH], APIS[MS_NN], eps_mapping="matched",
+                     qualname_of=lambda n: analysis.qualname_of(n, ref.scope))
+    (eps,) = [a for a in plan.actions if a.concept == "eps"]
+    assert eps.eps_power == 2.0 and eps.wrap_float

@@ -290,7 +290,7 @@ def _eps_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
 def _float_only_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
     """MindSpore checks ``isinstance(x, float)``: an int (or anything not provably a float) fails."""
     plan, dst = ctx.plan, ctx.plan.dst
-    if action.concept not in dst.float_only or action.eps_power is not None and not is_number(action.value):
+    if action.concept not in dst.float_only:
         return
     value, dst_kw, node = action.value, action.dst_keyword, action.node
     inline = action.followed is None or action.followed.via is None
@@ -319,9 +319,10 @@ def _float_only_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
         held = ""
         if action.followed is not None and action.followed.via is not None:
             held = f" (it holds {_show(action.followed.value, value)}, line {action.followed.via.lineno})"  # type: ignore[arg-type]
+        inner = ast.unparse(node) if action.eps_power is None else f"({ast.unparse(node)}) ** {action.eps_power:g}"
         plan.report(
             "RMS216",
-            f"{dst_kw}={ast.unparse(node)} written as {dst_kw}=float({ast.unparse(node)}){held}: "
+            f"{dst_kw}={ast.unparse(node)} written as {dst_kw}=float({inner}){held}: "
             f"{dst.qualname} raises TypeError unless it is a Python float (an int such as an argparse default 0 fails)",
             where,
         )
