@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..tables.optimizers import TARGET_SPELLINGS
+from ..tables.schedulers import spellings as scheduler_spellings
 from .analysis import Analysis, Binding, LineIndex, Reference, Scope
 
 _COMMENT = re.compile(r"#[^\r\n]*")  # imports hold no strings: every ``#`` starts a comment
@@ -89,7 +90,7 @@ def plan_imports(
     to_add: dict[str, str] = {}  # import statement -> name
     for dst in dict.fromkeys(d for _, d in rewrites):
         calls = [ref.call or ref.node for ref, d in rewrites if d == dst]
-        spellings = TARGET_SPELLINGS[dst]
+        spellings = TARGET_SPELLINGS[dst] if dst in TARGET_SPELLINGS else scheduler_spellings(dst)
         spelled = None
         for reuse in spellings.reuse:
             name = _reusable_binding(analysis, module, reuse.module, dead_aliases, calls)
