@@ -97,7 +97,8 @@ def _recorder(qualname: str) -> type:
     def __getattr__(self, name: str) -> Any:  # zero_grad, step, state_dict...
         return Any()
 
-    return type(qualname.rsplit(".", 1)[1], (), {"__init__": __init__, "__getattr__": __getattr__, "__qualname__": qualname})
+    namespace = {"__init__": __init__, "__getattr__": __getattr__, "__qualname__": qualname}
+    return type(qualname.rsplit(".", 1)[1], (), namespace)
 
 
 CLASSES = {

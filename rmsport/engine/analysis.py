@@ -59,7 +59,8 @@ class Binding:
     stmt: ast.stmt | None = None  # the Import / ImportFrom / Assign
     alias: ast.alias | None = None
     scope: Scope | None = field(default=None, repr=False)  # the scope the name belongs to
-    written_in: Scope | None = field(default=None, repr=False)  # the scope the statement is written in (differs under ``global``)
+    # The scope the statement is written in (differs from ``scope`` under ``global``).
+    written_in: Scope | None = field(default=None, repr=False)
     star: bool = False
     value: ast.expr | None = None  # for ``assign``: the assigned expression
     in_handler: bool = False  # written inside an ``except`` clause

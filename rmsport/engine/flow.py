@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import Analysis, Binding, Scope
+    from .analysis import Analysis, Scope
 
 _SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _DEFERRED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)  # bodies run later, when called
@@ -152,7 +152,8 @@ class Flow:
                 if not hasattr(item, "lineno"):  # match_case: look inside
                     blocks.append(item.body)  # type: ignore[attr-defined]
                     continue
-                if (item.lineno, item.col_offset) <= start and end <= (item.end_lineno, item.end_col_offset):  # type: ignore[attr-defined]
+                first = (item.lineno, item.col_offset)  # type: ignore[attr-defined]
+                if first <= start and end <= (item.end_lineno, item.end_col_offset):  # type: ignore[attr-defined]
                     found = item
                     blocks = [getattr(item, f) for f in _STMT_FIELDS if type(getattr(item, f, None)) is list]
                     break
@@ -255,7 +256,8 @@ class Flow:
             where = getattr(owner.node, "name", "a lambda")
             return Followed(None, f"a parameter of {where}()" if where != "a lambda" else "a lambda parameter")
         if binding.kind != "assign" or binding.value is None or binding.stmt is None:
-            return Followed(None, {"store": "bound by a loop, unpacking or with-statement"}.get(binding.kind, f"a {binding.kind}"))
+            what = "bound by a loop, unpacking or with-statement" if binding.kind == "store" else f"a {binding.kind}"
+            return Followed(None, what)
         if not self.dominates(binding.stmt, at):
             return Followed(None, f"assigned on line {binding.stmt.lineno}, which does not always run before this call")
         mutated = self._mutation(node.id, scope, binding.stmt, at)
@@ -297,7 +299,9 @@ class Flow:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)):
             return Followed(None, f"an attribute changed on line {stmt.lineno}")
         if not self.dominates(stmt, at):
-            return Followed(None, f"an attribute assigned on line {stmt.lineno}, which does not always run before this call")
+            return Followed(
+                None, f"an attribute assigned on line {stmt.lineno}, which does not always run before this call"
+            )
         if mutated is not None:
             return Followed(None, f"an attribute changed in place on line {mutated}")
         return Followed(stmt.value, via=stmt)
@@ -360,9 +364,8 @@ def _binds(stmt: ast.stmt, name: str) -> bool:
     if isinstance(stmt, ast.If):
         return _block_binds(stmt.body, name) and _block_binds(stmt.orelse, name)
     if isinstance(stmt, (ast.With, ast.AsyncWith)):
-        return any(i.optional_vars is not None and _target_binds(i.optional_vars, name) for i in stmt.items) or _block_binds(
-            stmt.body, name
-        )
+        as_names = any(i.optional_vars is not None and _target_binds(i.optional_vars, name) for i in stmt.items)
+        return as_names or _block_binds(stmt.body, name)
     if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
         if _block_binds(stmt.finalbody, name):  # type: ignore[attr-defined]
             return True

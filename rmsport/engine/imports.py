@@ -244,7 +244,8 @@ def _replace_stmt(index: LineIndex, stmt: ast.stmt, new_lines: list[str], newlin
 
 def _after(index: LineIndex, stmt: ast.stmt, text: str, new_lines: list[str], newline: str) -> str:
     """``text`` (the statement as rewritten) followed by ``new_lines`` at the same indentation."""
-    if _own_lines(index, stmt) and not _rest_of_line(index, stmt.end_lineno, index.span(stmt)[1]).strip():  # type: ignore[arg-type]
+    end_line: int = stmt.end_lineno  # type: ignore[assignment]
+    if _own_lines(index, stmt) and not _rest_of_line(index, end_line, index.span(stmt)[1]).strip():
         indent = _indent_of(index, stmt)
         return text + "".join(newline + indent + line for line in new_lines)
     return text + "".join("; " + line for line in new_lines)

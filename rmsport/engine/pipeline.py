@@ -153,7 +153,8 @@ def select(module: Module, options: Options) -> Selection:
         if ref.fallback and not plan.blocked:
             plan.report(
                 "RMS105",
-                f"{ref.root.id} falls back to None on line {ref.fallback[0].node.lineno} (an except clause) when "  # type: ignore[union-attr]
+                f"{ref.root.id} falls back to None on line {getattr(ref.fallback[0].node, 'lineno', '?')} "
+                "(an except clause) when "
                 f"the import fails; the call can only run with the imported class, so it is rewritten for "
                 f"{plan.dst.qualname}, imported where the old import was (with the same fallback when "
                 f"{ref.root.id} is not used elsewhere)",

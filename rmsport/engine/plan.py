@@ -318,7 +318,8 @@ def _float_only_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
             action.value = float(value)
         held = ""
         if action.followed is not None and action.followed.via is not None:
-            held = f" (it holds {_show(action.followed.value, value)}, line {action.followed.via.lineno})"  # type: ignore[arg-type]
+            shown = _show(action.followed.value, value)  # type: ignore[arg-type]
+            held = f" (it holds {shown}, line {action.followed.via.lineno})"
         inner = ast.unparse(node) if action.eps_power is None else f"({ast.unparse(node)}) ** {action.eps_power:g}"
         plan.report(
             "RMS216",
@@ -366,7 +367,8 @@ def _scalar_tensor(ctx: Context, action: ArgAction) -> tuple[str, float] | None:
     if callee is None:
         return None
     assert isinstance(judged, ast.Call)
-    if not judged.args or len(judged.args) > 2 or any(k.arg not in ("dtype", "device", "requires_grad") for k in judged.keywords):
+    extra = any(k.arg not in ("dtype", "device", "requires_grad") for k in judged.keywords)
+    if not judged.args or len(judged.args) > 2 or extra:
         return None
     number = literal_value(judged.args[0])
     if not is_number(number):

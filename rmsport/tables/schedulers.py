@@ -224,7 +224,9 @@ def spellings(qualname: str) -> Spellings:
                 AddImport("from mindspore.experimental import optim", "optim", f"optim.lr_scheduler.{name}"),
                 AddImport("import mindspore", "mindspore", f"mindspore.experimental.optim.lr_scheduler.{name}"),
                 AddImport("import mindspore as ms", "ms", f"ms.experimental.optim.lr_scheduler.{name}"),
-                AddImport("from mindspore.experimental import optim as ms_optim", "ms_optim", f"ms_optim.lr_scheduler.{name}"),
+                AddImport(
+                    "from mindspore.experimental import optim as ms_optim", "ms_optim", f"ms_optim.lr_scheduler.{name}"
+                ),
             ),
         )
     return Spellings(
