@@ -75,3 +75,19 @@ def test_converted_module_builds_the_target_wherever_the_original_built_the_sour
     if "coding" in source:
         assert any("coding" in line for line in lines[:2])
     compile(result.source, "<converted>", "exec")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.booleans(), st.sampled_from(["torch.optim.RMSprop", "optim.RMSprop", "R"]))
+def test_nested_calls_and_walrus_params_all_convert(depth, walrus, spelling):
+    """Calls nested ``depth`` deep (issue 8: three deep failed with "overlapping edits")."""
+    head = "import torch\nfrom torch import optim\nfrom torch.optim import RMSprop as R\n"
+    inner = "(ps := params)" if walrus else "params"
+    expr = inner
+    for _ in range(depth):
+        expr = f"{spelling}({expr}, lr=0.01)"
+    source = head + f"opt = {expr}\n"
+    result = convert_source(source, Options(to="mindspore"))
+    assert not any(f.code == "RMS002" for f in result.findings), result.findings
+    after = run_module(result.source, {"params"})
+    assert [b.qualname for b in after.built] == ["mindspore.nn.RMSProp"] * depth
