@@ -82,7 +82,7 @@ def test_converted_module_builds_the_target_wherever_the_original_built_the_sour
 def test_nested_calls_and_walrus_params_all_convert(depth, walrus, spelling):
     """Calls nested ``depth`` deep (issue 8: three deep failed with "overlapping edits")."""
     head = "import torch\nfrom torch import optim\nfrom torch.optim import RMSprop as R\n"
-    inner = "(ps := params)" if walrus else "params"
+    inner = "ps := params" if walrus else "params"  # unparenthesized: valid as a positional argument only
     expr = inner
     for _ in range(depth):
         expr = f"{spelling}({expr}, lr=0.01)"
