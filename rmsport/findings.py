@@ -20,6 +20,7 @@ INFO = "info"
 CODES: dict[str, tuple[str, str]] = {
     "RMS001": (ERROR, "file could not be read, decoded or parsed"),
     "RMS002": (ERROR, "internal error while converting a call; the call is left unchanged"),
+    "RMS003": (WARNING, "file written, but its owner or group could not be kept (fchown refused)"),
     "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
     "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
     "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
@@ -47,7 +48,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS302": (WARNING, "semantic drift: epsilon inside the square root in mindspore.nn.RMSProp, outside in torch"),
     "RMS303": (WARNING, "semantic drift: mindspore.nn.RMSProp applies the learning rate inside the momentum buffer"),
     "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
-    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field)"),
+    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field); warning when divergent"),
     # Uses of a rewritten optimizer, and the schedulers built on it (engine/uses.py).
     "RMS501": (WARNING, "training-step use of the optimizer the target lacks (step, zero_grad, GradScaler.step, optimizer(grads))"),
     "RMS502": (WARNING, "learning-rate access the target lacks (param_groups, add_param_group, learning_rate, get_lr)"),
@@ -80,6 +81,9 @@ class Finding:
     severity: str = ""
     cell: int | None = None  # notebook cell index (0-based), when the file is a notebook
     verification: dict[str, Any] | None = field(default=None)
+    # Notebooks: (line, column, end_line, end_column) in the .ipynb file where the
+    # cell's code is written, for github/SARIF; never in JSON (lines there are the cell's).
+    file_region: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.severity:
@@ -87,6 +91,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["file_region"]
         if data["cell"] is None:
             del data["cell"]
         if data["verification"] is None:

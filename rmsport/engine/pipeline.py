@@ -103,6 +103,13 @@ def planner(module: Module, ref: Reference, options: Options) -> Callable[[Api, 
     return plan
 
 
+def call_failure(exc: Exception) -> str:
+    """Why planning or simulating one call failed, as an RMS002 message says it."""
+    if isinstance(exc, OverflowError):
+        return f"a value is too large for a float ({exc})"
+    return f"cannot plan or simulate it ({type(exc).__name__}: {exc})"
+
+
 # -- select + plan ------------------------------------------------------------
 def select(module: Module, options: Options) -> Selection:
     """The references this run rewrites, planned; findings for those it cannot."""
@@ -149,7 +156,14 @@ def select(module: Module, options: Options) -> Selection:
                 )
             )
             continue
-        plan = planner(module, ref, options)(APIS[dst], options.eps_mapping)
+        # One call's odd value (a complex root, a float overflow) must cost that
+        # call, not the file: anything raised while planning it leaves it
+        # unchanged with RMS002 (issue 10).
+        try:
+            plan = planner(module, ref, options)(APIS[dst], options.eps_mapping)
+        except Exception as exc:  # noqa: BLE001 - the per-call boundary
+            out.findings.append(module.finding("RMS002", f"call left unchanged: {call_failure(exc)}", ref.call))
+            continue
         if ref.fallback and not plan.blocked:
             plan.report(
                 "RMS105",
