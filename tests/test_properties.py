@@ -335,6 +335,10 @@ def same_value(a: ast.expr, b: ast.expr) -> bool:
     na, nb = number(a), number(b)
     if na is not None and nb is not None:
         return math.isclose(na, nb, rel_tol=1e-12, abs_tol=0.0)
+    # a value MindSpore needs as a Python float may have been wrapped in float(...) (issue 8)
+    for x, y in ((a, b), (b, a)):
+        if isinstance(y, ast.Call) and isinstance(y.func, ast.Name) and y.func.id == "float" and len(y.args) == 1:
+            return same_value(x, y.args[0])
     # an int literal inside an expression may have been written as a float
     return ast.dump(_floated(a)) == ast.dump(_floated(b))
 

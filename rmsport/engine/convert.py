@@ -87,7 +87,7 @@ def parse(source: str) -> ast.Module:
 
 
 def convert_source(
-    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False
+    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False, opaque: str = ""
 ) -> Conversion:
     """Rewrite the RMSProp calls in ``source`` as ``options`` say.
 
@@ -99,6 +99,10 @@ def convert_source(
     returned as given, and libcst is never imported.  The one thing it cannot
     foresee is a call that the libcst stage refuses (RMS002, e.g. an argument to
     drop whose value holds a comment); convert reports those.
+
+    ``opaque`` is code that runs with this module but that it cannot see (a
+    notebook's magics and cells that do not parse): an import whose name occurs
+    there is never removed.
     """
     options = options or Options()
     if not might_contain_calls(source):
@@ -116,12 +120,12 @@ def convert_source(
         sys.setrecursionlimit(limit)
     if not analysis.references:
         return Conversion(source)
-    return _run(source, options, path, analysis, predict)
+    return _run(source, options, path, analysis, predict, opaque)
 
 
-def _run(source: str, options: Options, path: str, analysis: Analysis, predict: bool) -> Conversion:
+def _run(source: str, options: Options, path: str, analysis: Analysis, predict: bool, opaque: str = "") -> Conversion:
     """select -> plan -> build -> splice -> check, then the reports (see ``pipeline.py``)."""
-    module = Module(source, path, analysis)
+    module = Module(source, path, analysis, opaque)
     selection = select(module, options)
     follow(module, selection, options)  # uses of the rewritten optimizers; their schedulers (uses.py)
     findings = list(selection.findings)

@@ -310,7 +310,9 @@ def _convert_each(cells: list[_Cell], options: Options, path: str) -> dict[int, 
     return out
 
 
-def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[int, tuple[str, list[Finding]]] | None:
+def _convert_together(
+    cells: list[_Cell], options: Options, path: str, unparsed: str = ""
+) -> dict[int, tuple[str, list[Finding]]] | None:
     """Convert the cells as one module, the way the notebook runs: imports in
     cell 1 bind names in cell 5, an import the rewrite needs goes beside the
     import it replaces, wherever that cell is.  Cells are joined with a unique
@@ -330,8 +332,10 @@ def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[i
         starts.append(line)
         line += len(_NEWLINE.findall(text)) + 1
         pieces.append(f"{text}{token}_{cell.index}__\n")
+    # Magics run with the module but are masked from the core: their text keeps imports alive.
+    opaque = "\n".join(original for cell in cells if cell.masked for original in cell.masked.originals.values())
     try:
-        result = convert_source("".join(pieces), options, path=path)
+        result = convert_source("".join(pieces), options, path=path, opaque=opaque + "\n" + unparsed)
     except ParseError:
         return None  # e.g. a ``from __future__`` import in a later cell
     out_text = result.source
@@ -385,7 +389,9 @@ def convert_notebook(text: str, options: Options, *, path: str) -> Conversion:
         elif prepared is not None:
             ready.append(prepared)
 
-    results = _convert_together(ready, options, path) if ready else {}
+    # Cells that do not parse still run in the notebook: names they use keep their imports.
+    unparsed = "\n".join(sources[f.cell] for f in findings if f.cell is not None)
+    results = _convert_together(ready, options, path, unparsed) if ready else {}
     if results is None:
         results = _convert_each(ready, options, path)
 
