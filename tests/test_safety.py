@@ -89,3 +89,15 @@ def test_unchanged_and_harmless_edits_pass() -> None:
     edits = [Edit(start, end, "nn.RMSProp(p,\n    learning_rate=0.1)")]
     assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source)) is None
     assert syntax_error_after(source, [], ast.parse(source), LineIndex(source)) is None
+
+
+def test_an_import_put_at_the_start_of_the_line_after_a_block_belongs_to_that_block() -> None:
+    # The insertion point is the start of the next statement's line, but the
+    # inserted text is indented for the block before it: a check that parsed
+    # only the following statement refused a correct rewrite.
+    source = "if FLAG:\n    import torch\nelse:\n    import torch\nif FLAG:\n    from mindspore import nn\n"
+    source += "y = 1\n" * 40
+    at = source.index("if FLAG:\n    from")
+    edits = [Edit(at, at, "    import mindspore\n")]
+    assert parses(applied(source, edits))
+    assert syntax_error_after(source, edits, ast.parse(source), LineIndex(source)) is None

@@ -56,12 +56,20 @@ def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, in
         return None
     starts = index.starts
     regions: list[tuple[int, int, int]] = []  # first line, last line, indentation (-1: top-level run)
+    line_starts = set(starts)
     for edit in edits:
+        if edit.start in line_starts and edit.start:
+            # Text put at a line start (an import) may belong to the block that
+            # ends on the line before as much as to the statement that follows:
+            # parse both, in their top-level statements.
+            low, high = _top_level_run(edit, tree, starts, edit.start - 1)
+            regions.append((low, high, -1))
+            continue
         found = _owning_statement(edit, tree, index)
         if found is not None:
             regions.append(found)
         else:
-            low, high = _top_level_run(edit, tree, starts)
+            low, high = _top_level_run(edit, tree, starts, edit.start)
             regions.append((low, high, -1))
     regions.sort(key=lambda r: (r[0], -r[1]))
     merged: list[tuple[int, int, int]] = []
@@ -164,9 +172,9 @@ def _line(index: _Index, lineno: int) -> str:
     return index.source[starts[lineno - 1] : end]
 
 
-def _top_level_run(edit: _Edit, tree: ast.Module, starts: list[int]) -> tuple[int, int]:
-    """Whole lines around the edit, grown to complete top-level statements."""
-    low = bisect.bisect_right(starts, edit.start)
+def _top_level_run(edit: _Edit, tree: ast.Module, starts: list[int], start: int) -> tuple[int, int]:
+    """Whole lines from ``start`` to the edit's end, grown to complete top-level statements."""
+    low = bisect.bisect_right(starts, start)
     high = bisect.bisect_right(starts, edit.end)
     grown = True
     while grown:  # statements that share a line (``a; b``) pull each other in
