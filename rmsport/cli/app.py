@@ -182,6 +182,7 @@ def _run(
         from ..files.discovery import Skipped, iter_source_paths
 
         skipped: list[Skipped] = []
+        left_out: list[Skipped] = []  # on purpose (links out of the tree): info, not errors
         files = iter_source_paths(
             file_paths,
             exclude=list(exclude) or None,
@@ -189,6 +190,7 @@ def _run(
             force_exclude=force_exclude,
             respect_gitignore=not no_gitignore,
             errors=skipped,
+            notes=left_out,
         )
         from .progress import progress_for
 
@@ -203,6 +205,9 @@ def _run(
             )
         for item in skipped:
             collect(_skipped_result(str(item.path), item.reason))
+        if not quiet:
+            for item in sorted(left_out, key=lambda item: item.path.parts):
+                console.print(f"info: skipped {item.path}: {item.reason}")
 
     # ``convert -`` owns stdout (the converted code); its machine output goes
     # to stderr so the two never mix.
