@@ -207,7 +207,7 @@ def _run(
             collect(_skipped_result(str(item.path), item.reason))
         if not quiet:
             for item in sorted(left_out, key=lambda item: item.path.parts):
-                console.print(f"info: skipped {item.path}: {item.reason}")
+                console.print(f"info: skipped {item.path}: {item.reason}", markup=False)
 
     # ``convert -`` owns stdout (the converted code); its machine output goes
     # to stderr so the two never mix.
@@ -267,16 +267,23 @@ def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
     console.print(", ".join(parts) + ".")
 
 
+# The standard problem's length (rmsport.numerics.verify.STANDARD_STEPS; a test
+# keeps the two equal): its noise is drawn for that many steps, so --steps
+# cannot go further.  Kept here so --help does not import numpy.
+COMPARE_MAX_STEPS = 300
+
+
 @main.command()
 @click.argument("call")
 @click.option("--to", type=click.Choice(["mindspore", "torch"]), default=None,
               help="Framework to convert to (default: the other one).")
 @click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True)
 @click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True)
-@click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+@click.option("--steps", type=click.IntRange(min=1, max=COMPARE_MAX_STEPS), default=None,
+              help=f"Steps to simulate (default: all {COMPARE_MAX_STEPS} of the standard problem).")
+@click.option("--plot", default=None, metavar="FILE.png",
               help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
-def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: Path | None) -> None:
+def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: str | None) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -285,6 +292,18 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
     from ..engine.single_call import CallError, plan_single_call
 
     console = _stderr_console()
+    plot_path = None
+    if plot is not None:
+        # Everything that can stop the picture is checked before computing.
+        from ..numerics.compare import require_matplotlib
+        from .plotfile import PlotPathError, check_plot_path
+
+        try:
+            require_matplotlib()
+            plot_path = check_plot_path(plot)
+        except (RuntimeError, PlotPathError) as exc:
+            _print_error(console, str(exc))
+            sys.exit(EXIT_USAGE)
     try:
         planned = plan_single_call(call, Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping),
                                    to_given=to is not None)
@@ -292,23 +311,28 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         _print_error(console, str(exc))
         sys.exit(EXIT_USAGE)
     from rich.console import Console
+    from rich.text import Text
 
-    from ..numerics.compare import render_comparison, write_plot
+    from ..numerics.compare import render_comparison, render_plot
 
     out = Console(highlight=False, soft_wrap=True)
-    out.print(f"[bold]convert writes[/bold] {planned.rewritten_text}", highlight=False)
+    # Text, not markup: the user's call ("[w, b]", "# [/]") is printed as written.
+    out.print(Text.assemble(("convert writes", "bold"), " ", planned.rewritten_text), highlight=False)
     for finding in planned.findings:
         if finding.code not in ("RMS101",):
-            out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
+            out.print(Text.assemble("  ", (finding.code, "dim"), " ", finding.message))
     extra = {"steps": steps} if steps else {}
     render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
-    if plot is not None:
+    if plot_path is not None:
+        from .plotfile import PlotPathError, write_png
+
         try:
-            write_plot(plot, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
-        except RuntimeError as exc:
+            data, _ = render_plot(planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+            write_png(plot_path, data)
+        except (ValueError, PlotPathError) as exc:
             _print_error(console, str(exc))
             sys.exit(EXIT_USAGE)
-        console.print(f"wrote {plot}")
+        console.print(f"wrote {plot_path}", markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
