@@ -22,7 +22,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS002": (ERROR, "internal error while converting a call; the call is left unchanged"),
     "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
     "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
-    "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
+    "RMS103": (WARNING, "reference that is not a call (base class, type check, annotation, table, argument, alias); not rewritten"),
     "RMS201": (INFO, "default drift: an omitted argument is pinned to the source default"),
     "RMS202": (INFO, "argument with no counterpart that changes no math; dropped"),
     "RMS203": (INFO, "int literal written as a float to pass MindSpore's type check"),

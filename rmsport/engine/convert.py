@@ -23,6 +23,7 @@ from ..findings import CODES, Finding
 from .imports import Edit, plan_imports
 from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES, Options
 from .plan import CallPlan, plan_call
+from .references import describe_reference
 from .prefilter import might_contain_calls
 
 __all__ = [
@@ -154,8 +155,7 @@ class _Converter:
             if ref.call is None:
                 self.add(
                     "RMS103",
-                    f"{ref.spelled} is referenced but not called here, so its arguments are passed elsewhere; "
-                    "not rewritten: convert the place that passes them by hand",
+                    describe_reference(ref.spelled, ref.node, self.analysis.tree, dst),
                     ref.node,
                 )
                 continue
