@@ -15,3 +15,6 @@ class Options:
     target: str = "nn"
     eps_mapping: str = "literal"
     verify: bool = False
+    # black's/ruff's line-length for the file (its nearest pyproject.toml); None:
+    # judged from the file's own lines (rmsport.engine.layout).
+    line_length: int | None = None

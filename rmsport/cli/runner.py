@@ -107,9 +107,11 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
     ``data`` is the file's content when the caller has already read it.
     """
+    from ..files.line_length import with_line_length
     from ..files.sourcefile import SourceError, encode, read_bytes, write_atomic
 
     name = display or str(path)
+    job = Job(job.write, job.want_diff, with_line_length(job.options, path))  # the project's line-length
     if data is None:
         try:
             data = read_bytes(path)
@@ -130,7 +132,11 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
 def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
+    from ..files.line_length import with_line_length
     from ..files.sourcefile import SourceError, encode
+
+    # the project's line-length: the named file's, else the current folder's
+    job = Job(job.write, job.want_diff, with_line_length(job.options, name if name != "-" else "stdin"))
 
     out, source, new_text = _convert_data(data, name, job)
     out.output = data

@@ -24,6 +24,7 @@ from .imports import Edit, plan_imports
 from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES, Options
 from .plan import CallPlan, plan_call
 from .references import describe_reference
+from .layout import fit_call
 from .prefilter import might_contain_calls
 
 __all__ = [
@@ -246,6 +247,7 @@ class _Converter:
                     else:
                         func = cst.parse_expression(imports.spellings[plan.dst.qualname])
                     new_text = module.code_for_node(build_call(node, plan, func))
+                    new_text = fit_call(self.source, start, end, text, new_text, self.options.line_length, self.newline)
                 except (CannotRewrite, cst.ParserSyntaxError) as exc:
                     reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
                     self.add("RMS002", f"call left unchanged: {reason}", ref.call)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from .analysis import analyse
@@ -56,7 +57,8 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         if not calls:
             continue
         ref = calls[0]
-        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping)
+        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping,
+                       line_length=sys.maxsize)  # a call on its own has no file to fit: one line
         dst = DIRECTIONS[(opts.to, opts.target)].get(ref.api.qualname)
         if dst is None:
             last_error = f"{ref.api.qualname} is not converted with --to {to}"
