@@ -169,3 +169,20 @@ def test_breaking_changes_layout_only_and_lines_fit(indent, keywords, values, re
     assert max(len(line.expandtabs(1)) for line in out.splitlines()) <= limit
     if max(len(line) for line in one_line.splitlines()) <= limit:
         assert out == one_line  # calls that fit are left alone
+
+
+def test_call_inside_an_fstring_stays_on_its_line() -> None:
+    source = (
+        "import torch\n"
+        'print(f"{torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)}")\n'
+    )
+    result = convert_source(source, Options(), path="m.py")
+    assert "RMS002" not in {f.code for f in result.findings}
+    assert 'print(f"{nn.RMSProp(params=model.trainable_params(), learning_rate=0.01, momentum=0.9, ' in result.source
+
+
+def test_compound_statement_on_one_line() -> None:
+    source = "import torch\n\nif fast: opt = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)\n"
+    out = convert(source)
+    assert out.startswith("from mindspore import nn\n\nif fast: opt = nn.RMSProp(\n    params=model.trainable_params(),\n")
+    ast.parse(out)

@@ -66,14 +66,48 @@ def _indent_unit(lines: list[str]) -> str:
     return steps.most_common(1)[0][0] if steps else "    "
 
 
-def detect_style(source: str) -> Style:
+def _tokens(source: str) -> list[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return []
+
+
+def string_spans(source: str, tokens: list[tokenize.TokenInfo] | None = None) -> list[tuple[int, int]]:
+    """Offsets ``(start, end)`` of the string literals, f-strings whole: a call
+    inside an f-string's braces cannot take line breaks (before Python 3.12)."""
+    if tokens is None:
+        tokens = _tokens(source)
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: tuple[int, int]) -> int:
+        row, col = position
+        return starts[row - 1] + col if row - 1 < len(starts) else len(source)
+
+    spans = []
+    fstring_start = getattr(tokenize, "FSTRING_START", None)  # 3.12+: f-strings come in pieces
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    open_fstrings: list[int] = []
+    for tok in tokens:
+        if tok.type == tokenize.STRING and not open_fstrings:
+            spans.append((offset(tok.start), offset(tok.end)))
+        elif fstring_start is not None and tok.type == fstring_start:
+            open_fstrings.append(offset(tok.start))
+        elif fstring_end is not None and tok.type == fstring_end and open_fstrings:
+            begin = open_fstrings.pop()
+            if not open_fstrings:
+                spans.append((begin, offset(tok.end)))
+    return spans
+
+
+def detect_style(source: str, tokens: list[tokenize.TokenInfo] | None = None) -> Style:
     """How this file breaks its own brackets (defaults: black's)."""
     hanging = visual = with_comma = without_comma = 0
     stack: list[tuple[bool, str]] = []  # (opened at the end of its line, last significant token)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        tokens = []
+    if tokens is None:
+        tokens = _tokens(source)
     for i, tok in enumerate(tokens):
         if tok.type == tokenize.OP and tok.string in "([{":
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -119,16 +153,23 @@ def _closes_on_same_line(tokens: list[tokenize.TokenInfo], i: int) -> bool:
     return False
 
 
-# The converter asks once per rewritten call; the file's limit and style are
-# worked out once per file (the last one seen).
-_cache: tuple[str, int | None, int, list[Style]] | None = None
+@dataclass
+class _FileFacts:
+    limit: int
+    style: Style | None = None  # read from the tokens the first time a call needs breaking
+    strings: list[tuple[int, int]] | None = None
 
 
-def _file_facts(source: str, configured: int | None) -> tuple[int, list[Style]]:
+# The converter asks once per rewritten call; what the file says is worked out
+# once per file (the last one seen), and the tokens only if a call is too long.
+_cache: tuple[str, int | None, _FileFacts] | None = None
+
+
+def _file_facts(source: str, configured: int | None) -> _FileFacts:
     global _cache
     if _cache is None or _cache[0] is not source or _cache[1] != configured:
-        _cache = (source, configured, apparent_line_length(source, configured), [])
-    return _cache[2], _cache[3]
+        _cache = (source, configured, _FileFacts(apparent_line_length(source, configured)))
+    return _cache[2]
 
 
 def fit_call(
@@ -145,12 +186,15 @@ def fit_call(
     prefix = source[line_start:start]
     suffix = source[end:line_end].rstrip("\r")
     new_length = len(prefix) + len(new_text) + len(suffix)
-    limit, styles = _file_facts(source, configured)
-    if new_length <= limit or new_length <= len(prefix) + len(old_text) + len(suffix):
+    facts = _file_facts(source, configured)
+    if new_length <= facts.limit or new_length <= len(prefix) + len(old_text) + len(suffix):
         return new_text
-    if not styles:
-        styles.append(detect_style(source))
-    return break_call(new_text, prefix, styles[0], newline) or new_text
+    if facts.style is None or facts.strings is None:
+        tokens = _tokens(source)
+        facts.style, facts.strings = detect_style(source, tokens), string_spans(source, tokens)
+    if any(begin <= start < end for begin, end in facts.strings):
+        return new_text  # inside an f-string: a line break would end the string
+    return break_call(new_text, prefix, facts.style, newline) or new_text
 
 
 def break_call(text: str, prefix: str, style: Style, newline: str = "\n") -> str | None:
