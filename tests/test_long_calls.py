@@ -186,3 +186,21 @@ def test_compound_statement_on_one_line() -> None:
     out = convert(source)
     assert out.startswith("from mindspore import nn\n\nif fast: opt = nn.RMSProp(\n    params=model.trainable_params(),\n")
     ast.parse(out)
+
+
+def test_call_inside_a_triple_quoted_fstring_stays_whole() -> None:
+    source = (
+        'import torch\n\nreport = f"""\nsettings:\n'
+        "{torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4, centered=True)}\n"
+        '"""\n'
+    )
+    result = convert_source(source, Options(), path="m.py")
+    assert "RMS002" not in {f.code for f in result.findings}
+    assert "\n{nn.RMSProp(params=model.trainable_params(), learning_rate=0.01, " in result.source
+
+
+def test_lone_cr_line_endings() -> None:
+    source = "import torch\r\rdef f(model):\r    opt = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)\r"
+    out = convert(source)
+    assert "\r    opt = nn.RMSProp(\r        params=model.trainable_params(),\r" in out
+    assert out.endswith("        epsilon=1e-08,\r    )\r")

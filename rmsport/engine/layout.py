@@ -14,7 +14,7 @@ but never less than black's 88 (a file of short lines says nothing about its
 limit).  Only calls that were written on one line are broken; a call the author
 already spread over several lines keeps its own layout (see ``rewrite.py``).
 
-Style, read from the file's own brackets with :mod:`tokenize`:
+Style, read from the file's own broken brackets (:func:`detect_style`):
 
 * *hanging* (black, ruff, most code): the opening bracket ends its line, the
   arguments are indented one level, the closing bracket gets a line of its own
@@ -28,12 +28,12 @@ The indentation unit is the file's own (the commonest step into a block).
 
 from __future__ import annotations
 
-import io
-import tokenize
+import ast
+import re
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_LINE_LENGTH", "Style", "apparent_line_length", "detect_style", "fit_call"]
+__all__ = ["DEFAULT_LINE_LENGTH", "Style", "apparent_line_length", "detect_style", "fit_call", "fstring_spans"]
 
 DEFAULT_LINE_LENGTH = 88  # black's default
 
@@ -66,71 +66,47 @@ def _indent_unit(lines: list[str]) -> str:
     return steps.most_common(1)[0][0] if steps else "    "
 
 
-def _tokens(source: str) -> list[tokenize.TokenInfo]:
-    try:
-        return list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return []
+def _code(line: str) -> str:
+    """``line`` without its comment and trailing blanks (quotes respected, one line at a time)."""
+    if "#" in line:
+        quote = ""
+        for i, ch in enumerate(line):
+            if quote:
+                if ch == quote and line[i - 1] != "\\":
+                    quote = ""
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "#":
+                line = line[:i]
+                break
+    return line.rstrip()
 
 
-def string_spans(source: str, tokens: list[tokenize.TokenInfo] | None = None) -> list[tuple[int, int]]:
-    """Offsets ``(start, end)`` of the string literals, f-strings whole: a call
-    inside an f-string's braces cannot take line breaks (before Python 3.12)."""
-    if tokens is None:
-        tokens = _tokens(source)
-    starts = [0]
-    for line in source.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+def detect_style(source: str) -> Style:
+    """How this file breaks its own brackets (defaults: black's).
 
-    def offset(position: tuple[int, int]) -> int:
-        row, col = position
-        return starts[row - 1] + col if row - 1 < len(starts) else len(source)
-
-    spans = []
-    fstring_start = getattr(tokenize, "FSTRING_START", None)  # 3.12+: f-strings come in pieces
-    fstring_end = getattr(tokenize, "FSTRING_END", None)
-    open_fstrings: list[int] = []
-    for tok in tokens:
-        if tok.type == tokenize.STRING and not open_fstrings:
-            spans.append((offset(tok.start), offset(tok.end)))
-        elif fstring_start is not None and tok.type == fstring_start:
-            open_fstrings.append(offset(tok.start))
-        elif fstring_end is not None and tok.type == fstring_end and open_fstrings:
-            begin = open_fstrings.pop()
-            if not open_fstrings:
-                spans.append((begin, offset(tok.end)))
-    return spans
-
-
-def detect_style(source: str, tokens: list[tokenize.TokenInfo] | None = None) -> Style:
-    """How this file breaks its own brackets (defaults: black's)."""
+    A vote over the lines, not a parse (tokenizing a file costs more than the
+    whole conversion): a line ending in an opening bracket is *hanging*, one
+    ending in a comma with a bracket still open is *visual*; a line that starts
+    with a closing bracket votes for a trailing comma if the line above ends
+    with one."""
     hanging = visual = with_comma = without_comma = 0
-    stack: list[tuple[bool, str]] = []  # (opened at the end of its line, last significant token)
-    if tokens is None:
-        tokens = _tokens(source)
-    for i, tok in enumerate(tokens):
-        if tok.type == tokenize.OP and tok.string in "([{":
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            at_end = nxt is not None and nxt.type in (tokenize.NL, tokenize.COMMENT)
-            stack.append((at_end, ""))
-            # A bracket whose content continues on the next line.
-            closes_on_line = _closes_on_same_line(tokens, i)
-            if not closes_on_line:
-                if at_end:
-                    hanging += 1
-                else:
-                    visual += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}" and stack:
-            at_end, last = stack.pop()
-            if at_end and tokens[i - 1].type == tokenize.NL:  # closing bracket on its own line
-                if last == ",":
-                    with_comma += 1
-                else:
-                    without_comma += 1
-            if stack:
-                stack[-1] = (stack[-1][0], tok.string)
-        elif stack and tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT):
-            stack[-1] = (stack[-1][0], tok.string)
+    previous = ""
+    for line in source.splitlines():
+        code = _code(line)
+        if not code.strip():
+            continue
+        last = code[-1]
+        if last in "([{":
+            hanging += 1
+        elif last == "," and sum(code.count(c) for c in "([{") > sum(code.count(c) for c in ")]}"):
+            visual += 1
+        if code.lstrip()[0] in ")]}" and previous and previous[-1] not in "([{":
+            if previous[-1] == ",":
+                with_comma += 1
+            else:
+                without_comma += 1
+        previous = code
     return Style(
         indent=_indent_unit(source.splitlines()),
         visual=visual > hanging,
@@ -138,30 +114,54 @@ def detect_style(source: str, tokens: list[tokenize.TokenInfo] | None = None) ->
     )
 
 
-def _closes_on_same_line(tokens: list[tokenize.TokenInfo], i: int) -> bool:
-    depth = 0
-    line = tokens[i].start[0]
-    for tok in tokens[i:]:
-        if tok.start[0] != line:
-            return False
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-            if depth == 0:
-                return True
-    return False
+_FSTRING_PREFIX = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])['\"]")
+_TRIPLE_FSTRING_PREFIX = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])(?:'''|\"\"\")")
+
+
+def _may_be_in_fstring(source: str, line_start: int, start: int) -> bool:
+    """Cheap test before the exact one: a one-line f-string holding the call
+    opens on the call's own line; only a triple-quoted one can open earlier."""
+    return bool(
+        _FSTRING_PREFIX.search(source, line_start, start) or _TRIPLE_FSTRING_PREFIX.search(source, 0, start)
+    )
+
+
+def fstring_spans(source: str) -> list[tuple[int, int]]:
+    """Character offsets ``(start, end)`` of the f-strings: a call inside an
+    f-string's braces cannot take line breaks (before Python 3.12)."""
+    if not _FSTRING_PREFIX.search(source):
+        return []
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:  # ast columns count UTF-8 bytes
+        if lineno - 1 >= len(lines):
+            return len(source)
+        text = lines[lineno - 1]
+        return starts[lineno - 1] + len(text.encode("utf-8")[:col].decode("utf-8", "replace"))
+
+    return [
+        (offset(node.lineno, node.col_offset), offset(node.end_lineno or node.lineno, node.end_col_offset or 0))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+    ]
 
 
 @dataclass
 class _FileFacts:
     limit: int
-    style: Style | None = None  # read from the tokens the first time a call needs breaking
-    strings: list[tuple[int, int]] | None = None
+    style: Style | None = None  # read the first time a call needs breaking
+    fstrings: list[tuple[int, int]] | None = None
 
 
 # The converter asks once per rewritten call; what the file says is worked out
-# once per file (the last one seen), and the tokens only if a call is too long.
+# once per file (the last one seen), and the style only if a call is too long.
 _cache: tuple[str, int | None, _FileFacts] | None = None
 
 
@@ -179,21 +179,23 @@ def fit_call(
     line if its line would not fit the file's apparent line length."""
     if "\n" in old_text or "\n" in new_text or "\r" in new_text:
         return new_text
-    line_start = source.rfind("\n", 0, start) + 1
-    line_end = source.find("\n", end)
-    if line_end < 0:
-        line_end = len(source)
+    # \n, \r\n or a lone \r (old Mac files) ends a line
+    line_start = max(source.rfind("\n", 0, start), source.rfind("\r", 0, start)) + 1
+    ends = [i for i in (source.find("\n", end), source.find("\r", end)) if i >= 0]
+    line_end = min(ends) if ends else len(source)
     prefix = source[line_start:start]
-    suffix = source[end:line_end].rstrip("\r")
+    suffix = source[end:line_end]
     new_length = len(prefix) + len(new_text) + len(suffix)
     facts = _file_facts(source, configured)
     if new_length <= facts.limit or new_length <= len(prefix) + len(old_text) + len(suffix):
         return new_text
-    if facts.style is None or facts.strings is None:
-        tokens = _tokens(source)
-        facts.style, facts.strings = detect_style(source, tokens), string_spans(source, tokens)
-    if any(begin <= start < end for begin, end in facts.strings):
-        return new_text  # inside an f-string: a line break would end the string
+    if _may_be_in_fstring(source, line_start, start):
+        if facts.fstrings is None:
+            facts.fstrings = fstring_spans(source)
+        if any(lo <= start < hi for lo, hi in facts.fstrings):
+            return new_text  # inside an f-string: a line break would end the string
+    if facts.style is None:
+        facts.style = detect_style(source)
     return break_call(new_text, prefix, facts.style, newline) or new_text
 
 
