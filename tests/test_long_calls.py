@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rmsport.engine.convert import Options, convert_source
-from rmsport.engine.layout import DEFAULT_LINE_LENGTH, apparent_line_length, detect_style
+from rmsport.engine.layout import DEFAULT_LINE_LENGTH, apparent_line_length, detect_style, split_call
 from rmsport.files.line_length import configured_line_length
 
 LONG = "import torch\n\nopt = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)\n"
@@ -144,7 +144,10 @@ def test_unreadable_pyproject_says_nothing(tmp_path: Path) -> None:
     assert configured_line_length(tmp_path / "x" / "a.py") is None
 
 
-ARG_VALUES = st.sampled_from(["0.01", "1e-3", "0.9", "0", "True", "False", "lr", "cfg.lr * 2"])
+ARG_VALUES = st.sampled_from(
+    ["0.01", "1e-3", "0.9", "0", "True", "False", "lr", "cfg.lr * 2", "cfg['a, b']", "pick(lambda s, t: s)",
+     "{'x': (1, 2)}[k]", "f'{a},{b}'", "(x, y)[0]", '"""q,(r"""']
+)
 KEYWORDS = ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]
 
 
@@ -204,3 +207,13 @@ def test_lone_cr_line_endings() -> None:
     out = convert(source)
     assert "\r    opt = nn.RMSProp(\r        params=model.trainable_params(),\r" in out
     assert out.endswith("        epsilon=1e-08,\r    )\r")
+
+
+def test_split_call_minds_strings_brackets_and_lambdas() -> None:
+    assert split_call('f(a, "x, y", [1, (2, 3)], k={"a": 1},)') == ("f(", ["a", '"x, y"', "[1, (2, 3)]", 'k={"a": 1}'])
+    assert split_call("f('it\\'s, (ok', b)") == ("f(", ["'it\\'s, (ok'", "b"])
+    assert split_call('f("""a,)b""", c)') == ("f(", ['"""a,)b"""', "c"])
+    assert split_call("f(k=lambda a, b=(1, 2): a, d=3)") == ("f(", ["k=lambda a, b=(1, 2): a", "d=3"])
+    assert split_call("f(a)(b, c)") is None  # the argument list does not end the text
+    assert split_call("f(a).x") is None
+    assert split_call("(f)(a, b)") is None

@@ -199,32 +199,96 @@ def fit_call(
     return break_call(new_text, prefix, facts.style, newline) or new_text
 
 
+def split_call(text: str) -> tuple[str, list[str]] | None:
+    """``"f(a, b=[1, 2])"`` -> ``("f(", ["a", "b=[1, 2]"])``, for a call on one line
+    whose last character closes its argument list; None if ``text`` is not that.
+
+    A scan for commas at bracket depth one, minding strings: the text comes from
+    libcst's code generator, so it is a valid expression, and parsing it again
+    would cost more than everything else this module does.
+    """
+    open_at = text.find("(")
+    if open_at <= 0 or not text.endswith(")"):
+        return None
+    head = text[: open_at + 1]
+    if any(ch in head[:-1] for ch in "()[]{}'\"#"):
+        return None  # the callee is a plain dotted name here; anything else is not ours to split
+    args: list[str] = []
+    depth = 0
+    quote = ""
+    begin = open_at + 1
+    i = open_at
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = ""
+                continue
+        elif ch in "'\"":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            i += len(quote)
+            continue
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                if i != len(text) - 1:
+                    return None  # "f(a)(b)" or "f(a).x": the argument list does not end the text
+                args.append(text[begin:i].strip())
+                break
+        elif ch == "," and depth == 1:
+            args.append(text[begin:i].strip())
+            begin = i + 1
+        i += 1
+    else:
+        return None
+    if args and args[-1] == "":
+        args.pop()  # a trailing comma
+    if not all(args):
+        return None
+    return head, _join_lambda_parameters(args)
+
+
+_LAMBDA = re.compile(r"\blambda\b")
+
+
+def _join_lambda_parameters(pieces: list[str]) -> list[str]:
+    """``lambda a, b: ...`` is one argument although its comma sits at depth one."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and _LAMBDA.search(out[-1]) and ":" not in out[-1][_LAMBDA.search(out[-1]).end() :]:
+            out[-1] += ", " + piece
+        else:
+            out.append(piece)
+    return out
+
+
 def break_call(text: str, prefix: str, style: Style, newline: str = "\n") -> str | None:
     """``text`` (one call on one line, starting after ``prefix`` on its line)
     with one argument per line; None when it cannot be broken (fewer than two
-    arguments, a parenthesised call)."""
-    import libcst as cst
-
-    try:
-        node = cst.parse_expression(text)
-    except cst.ParserSyntaxError:
+    arguments, not a plain call)."""
+    split = split_call(text)
+    if split is None or len(split[1]) < 2:
         return None
-    if not isinstance(node, cst.Call) or node.lpar or len(node.args) < 2:
-        return None
-    module = cst.Module([])
-    head = module.code_for_node(
-        node.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))
-    )[:-1]  # "nn.RMSProp("
-    args = [
-        module.code_for_node(
-            arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace(""))
-        )
-        for arg in node.args
-    ]
+    head, args = split
     outer = prefix[: len(prefix) - len(prefix.lstrip())]
     if style.visual:
         align = " " * (len(prefix) + len(head)) if "\t" not in prefix else outer + style.indent
-        return head + ("," + newline + align).join(args) + ")"
-    inner = outer + style.indent
-    body = ("," + newline + inner).join(args) + ("," if style.trailing_comma else "")
-    return head + newline + inner + body + newline + outer + ")"
+        broken = head + ("," + newline + align).join(args) + ")"
+    else:
+        inner = outer + style.indent
+        body = ("," + newline + inner).join(args) + ("," if style.trailing_comma else "")
+        broken = head + newline + inner + body + newline + outer + ")"
+    # Only line breaks between arguments were added: the expression must be the
+    # same one.  (The scan cannot be fooled by valid code, but a wrong guess here
+    # would cost the user a file, and checking costs microseconds.)
+    try:
+        same = ast.dump(ast.parse(broken.strip(), mode="eval")) == ast.dump(ast.parse(text, mode="eval"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        same = False
+    return broken if same else None
