@@ -1,19 +1,28 @@
-"""What a conversion is asked to do (the command line's choices)."""
+"""What a conversion is asked to do.
+
+The choices are listed here once; the command line (``cli/app.py``) and the
+``[tool.rmsport]`` validation (``cli/config.py``) both read them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-TO_CHOICES = ("mindspore", "torch")
-TARGET_CHOICES = ("nn", "experimental")
-EPS_CHOICES = ("literal", "matched")
+To = Literal["mindspore", "torch"]
+Target = Literal["nn", "experimental"]
+EpsMapping = Literal["literal", "matched"]
+
+TO_CHOICES: tuple[str, ...] = get_args(To)
+TARGET_CHOICES: tuple[str, ...] = get_args(Target)
+EPS_CHOICES: tuple[str, ...] = get_args(EpsMapping)
 
 
 @dataclass
 class Options:
-    to: str = "mindspore"
-    target: str = "nn"
-    eps_mapping: str = "literal"
+    to: To = "mindspore"
+    target: Target = "nn"
+    eps_mapping: EpsMapping = "literal"
     verify: bool = False
     # black's/ruff's line-length for the file (its nearest pyproject.toml); None:
     # judged from the file's own lines (rmsport.engine.layout).

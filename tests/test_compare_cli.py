@@ -132,9 +132,11 @@ def test_disk_full_while_writing_leaves_nothing_half_written(
     ("call", "shown"),
     [
         ("torch.optim.RMSprop([w, b], lr=0.1)", "nn.RMSProp(params=[w, b], learning_rate=0.1"),
-        ("torch.optim.RMSprop(p, lr=0.1)  # [/]", "epsilon=1e-08)  # [/]"),
-        ("torch.optim.RMSprop(p, lr=0.1)  # [bold]x[/bold] [link=y]z", "# [bold]x[/bold] [link=y]z"),
-        ("torch.optim.RMSprop([p[0]], lr=0.1)  # \\[", "params=[p[0]], learning_rate=0.1, decay=0.99, epsilon=1e-08)  # \\["),
+        ("torch.optim.RMSprop(p, lr=0.1)  # [/]", "nn.RMSProp(params=p, learning_rate=0.1, decay=0.99, epsilon=1e-08)"),
+        ("torch.optim.RMSprop([p['[/]']], lr=0.1)", "nn.RMSProp(params=[p['[/]']], learning_rate=0.1"),
+        ("torch.optim.RMSprop([p['[bold]x[/bold]'], q['[link=y]z']], lr=0.1)",
+         "params=[p['[bold]x[/bold]'], q['[link=y]z']], learning_rate=0.1"),
+        ("torch.optim.RMSprop([p[0]], lr=0.1)  # \\[", "params=[p[0]], learning_rate=0.1, decay=0.99, epsilon=1e-08)"),
     ],
 )
 def test_call_text_is_printed_as_written(call: str, shown: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
 from .config import OUTPUT_FORMATS, click_callback
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
@@ -60,12 +61,12 @@ def _common_options(func):
             is_eager=True,
             callback=click_callback,
         ),
-        click.option("--to", type=click.Choice(["mindspore", "torch"]), default="mindspore", show_default=True,
+        click.option("--to", type=click.Choice(TO_CHOICES), default="mindspore", show_default=True,
                      help="Framework to convert to."),
-        click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True,
+        click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True,
                      help="With --to mindspore: nn.RMSProp, or mindspore.experimental.optim.RMSprop "
                           "(torch's names and math)."),
-        click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True,
+        click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True,
                      help="literal keeps the value; matched writes eps**2 going to nn.RMSProp "
                           "(sqrt(epsilon) coming back) to keep the denominator's floor."),
         click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of writing files."),
@@ -275,10 +276,10 @@ COMPARE_MAX_STEPS = 300
 
 @main.command()
 @click.argument("call")
-@click.option("--to", type=click.Choice(["mindspore", "torch"]), default=None,
+@click.option("--to", type=click.Choice(TO_CHOICES), default=None,
               help="Framework to convert to (default: the other one).")
-@click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True)
-@click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True)
+@click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True)
+@click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True)
 @click.option("--steps", type=click.IntRange(min=1, max=COMPARE_MAX_STEPS), default=None,
               help=f"Steps to simulate (default: all {COMPARE_MAX_STEPS} of the standard problem).")
 @click.option("--plot", default=None, metavar="FILE.png",
