@@ -23,13 +23,16 @@ def test_steps_range_is_the_standard_problem() -> None:
 def test_steps_past_the_problem_is_a_usage_error() -> None:
     result = rmsport("compare", "--steps", str(STANDARD_STEPS + 1), CALL, text=True)
     assert result.returncode == 2
-    assert f"Invalid value for '--steps': {STANDARD_STEPS + 1} is not in the range 1<=x<={STANDARD_STEPS}" in (
-        result.stderr
-    )
+    assert (
+        f"Invalid value for '--steps': {STANDARD_STEPS + 1}: the standard problem has {STANDARD_STEPS} steps "
+        f"(use 1..{STANDARD_STEPS}, or --grads to replay a longer recording)"
+    ) in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    help_text = rmsport("compare", "--help", text=True).stdout
-    assert f"1<=x<={STANDARD_STEPS}" in help_text
+    help_text = " ".join(rmsport("compare", "--help", text=True).stdout.split())
+    assert f"Steps to simulate: 1..{STANDARD_STEPS} on the standard problem" in help_text
+    too_many = rmsport("compare", "--steps", "100001", CALL, text=True)
+    assert too_many.returncode == 2 and "100001 is not in the range 1<=x<=100000" in too_many.stderr
 
 
 def test_steps_at_the_limit_works() -> None:

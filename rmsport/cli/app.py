@@ -99,6 +99,7 @@ def main() -> None:
       rmsport convert --to torch train.py   and back
       rmsport check --diff src/             CI: exit 1 when something would be rewritten
       rmsport compare "torch.optim.RMSprop(p, lr=0.01)"   trajectories side by side
+      rmsport state convert run.pt opt.ckpt  move the optimizer state too
     """
 
 
@@ -270,7 +271,7 @@ def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
 
 # The standard problem's length (rmsport.numerics.verify.STANDARD_STEPS; a test
 # keeps the two equal): its noise is drawn for that many steps, so --steps
-# cannot go further.  Kept here so --help does not import numpy.
+# cannot go further without --grads.  Kept here so --help does not import numpy.
 COMPARE_MAX_STEPS = 300
 
 
@@ -280,11 +281,19 @@ COMPARE_MAX_STEPS = 300
               help="Framework to convert to (default: the other one).")
 @click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True)
 @click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True)
-@click.option("--steps", type=click.IntRange(min=1, max=COMPARE_MAX_STEPS), default=None,
-              help=f"Steps to simulate (default: all {COMPARE_MAX_STEPS} of the standard problem).")
+@click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None,
+              help=f"Steps to simulate: 1..{COMPARE_MAX_STEPS} on the standard problem (default: all of it); "
+                   "with --grads, up to the recording's length.")
 @click.option("--plot", default=None, metavar="FILE.png",
               help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
-def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: str | None) -> None:
+@click.option("--grads", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Replay gradients recorded from your run (.npz: grad/<name> arrays of shape (steps, *shape)) "
+                   "instead of the standard problem.")
+@click.option("--state", "state_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --grads: start both optimizers from this optimizer state (a torch.save file or a "
+                   "MindSpore .ckpt; needs 'rmsport[state]').")
+def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: str | None,
+            grads: Path | None, state_file: Path | None) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -293,8 +302,15 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
     from ..engine.single_call import CallError, plan_single_call
 
     console = _stderr_console()
+    replaying = grads is not None or state_file is not None
+    if steps is not None and steps > COMPARE_MAX_STEPS and not replaying:
+        raise click.BadParameter(
+            f"{steps}: the standard problem has {COMPARE_MAX_STEPS} steps (use 1..{COMPARE_MAX_STEPS}, "
+            "or --grads to replay a longer recording)",
+            param_hint="'--steps'",
+        )
     plot_path = None
-    if plot is not None:
+    if plot is not None and not replaying:  # the replay says itself that --plot does not combine with it
         # Everything that can stop the picture is checked before computing.
         from ..numerics.compare import require_matplotlib
         from .plotfile import PlotPathError, check_plot_path
@@ -322,6 +338,10 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
     for finding in planned.findings:
         if finding.code not in ("RMS101",):
             out.print(Text.assemble("  ", (finding.code, "dim"), " ", finding.message))
+    if replaying:
+        from .state import replay_command
+
+        sys.exit(replay_command(out, console, planned, grads, state_file, steps, plot))
     extra = {"steps": steps} if steps else {}
     render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
     if plot_path is not None:
@@ -335,6 +355,10 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
             sys.exit(EXIT_USAGE)
         console.print(f"wrote {plot_path}", markup=False)
 
+
+from .state import state_group  # noqa: E402  (the group imports nothing heavy)
+
+main.add_command(state_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -54,6 +54,7 @@ __all__ = [
     "EQUIVALENT_REL",
     "STANDARD_STEPS",
     "Comparison",
+    "classify",
     "compare",
     "standard_problem",
     "unverifiable",
@@ -146,7 +147,11 @@ def compare(
         dst = simulate(dst_api, dst_kwargs, prob.x0, grad, steps=n_steps)
     except ValueError:
         return None
+    return classify(src, dst, n_steps)
 
+
+def classify(src: np.ndarray, dst: np.ndarray, n_steps: int) -> Comparison:
+    """The gap and verdict of two trajectories of shape ``(steps + 1, n)`` (also used by gradient replay)."""
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(src - dst)
         travel = np.maximum(
