@@ -534,3 +534,4 @@ def simulate(
             ``"Invalid learning rate: -0.1"``).
     """
     return run(config_for(api, kwargs), params, grads, steps=steps, dtype=dtype)
+from .lr_schedules import lr_sequence  # noqa: E402,F401  (issue 12: per-step learning rates of schedulers)
