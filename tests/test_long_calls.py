@@ -217,3 +217,21 @@ def test_split_call_minds_strings_brackets_and_lambdas() -> None:
     assert split_call("f(a)(b, c)") is None  # the argument list does not end the text
     assert split_call("f(a).x") is None
     assert split_call("(f)(a, b)") is None
+
+
+def test_nested_calls_break_outermost_first() -> None:
+    source = "import torch\n\nopt = torch.optim.RMSprop(torch.optim.RMSprop(torch.optim.RMSprop(p, lr=0.1), lr=0.01), lr=0.2)\n"
+    assert convert(source) == (
+        "from mindspore import nn\n\n"
+        "opt = nn.RMSProp(\n"
+        "    params=nn.RMSProp(\n"
+        "        params=nn.RMSProp(params=p, learning_rate=0.1, decay=0.99, epsilon=1e-08),\n"
+        "        learning_rate=0.01,\n"
+        "        decay=0.99,\n"
+        "        epsilon=1e-08,\n"
+        "    ),\n"
+        "    learning_rate=0.2,\n"
+        "    decay=0.99,\n"
+        "    epsilon=1e-08,\n"
+        ")\n"
+    )

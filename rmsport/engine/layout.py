@@ -196,7 +196,7 @@ def fit_call(
             return new_text  # inside an f-string: a line break would end the string
     if facts.style is None:
         facts.style = detect_style(source)
-    return break_call(new_text, prefix, facts.style, newline) or new_text
+    return break_call(new_text, prefix, facts.style, newline, facts.limit) or new_text
 
 
 def split_call(text: str) -> tuple[str, list[str]] | None:
@@ -268,22 +268,17 @@ def _join_lambda_parameters(pieces: list[str]) -> list[str]:
     return out
 
 
-def break_call(text: str, prefix: str, style: Style, newline: str = "\n") -> str | None:
+def break_call(
+    text: str, prefix: str, style: Style, newline: str = "\n", limit: int | None = None
+) -> str | None:
     """``text`` (one call on one line, starting after ``prefix`` on its line)
     with one argument per line; None when it cannot be broken (fewer than two
-    arguments, not a plain call)."""
-    split = split_call(text)
-    if split is None or len(split[1]) < 2:
+    arguments, not a plain call).  An argument that is itself a call and still
+    does not fit ``limit`` on its own line is broken the same way, as a
+    formatter splits the outermost brackets first and then goes in."""
+    broken = _lay_out(text, prefix, style, newline, limit)
+    if broken is None:
         return None
-    head, args = split
-    outer = prefix[: len(prefix) - len(prefix.lstrip())]
-    if style.visual:
-        align = " " * (len(prefix) + len(head)) if "\t" not in prefix else outer + style.indent
-        broken = head + ("," + newline + align).join(args) + ")"
-    else:
-        inner = outer + style.indent
-        body = ("," + newline + inner).join(args) + ("," if style.trailing_comma else "")
-        broken = head + newline + inner + body + newline + outer + ")"
     # Only line breaks between arguments were added: the expression must be the
     # same one.  (The scan cannot be fooled by valid code, but a wrong guess here
     # would cost the user a file, and checking costs microseconds.)
@@ -292,3 +287,24 @@ def break_call(text: str, prefix: str, style: Style, newline: str = "\n") -> str
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         same = False
     return broken if same else None
+
+
+def _lay_out(text: str, prefix: str, style: Style, newline: str, limit: int | None) -> str | None:
+    split = split_call(text)
+    if split is None or len(split[1]) < 2:
+        return None
+    head, args = split
+    outer = prefix[: len(prefix) - len(prefix.lstrip())]
+    if style.visual and "\t" not in prefix:
+        lead = " " * (len(prefix) + len(head))
+    else:
+        lead = outer + style.indent
+    laid = []
+    for arg in args:
+        if limit is not None and len(lead) + len(arg) + 1 > limit:
+            arg = _lay_out(arg, lead, style, newline, limit) or arg
+        laid.append(arg)
+    if style.visual:
+        return head + ("," + newline + lead).join(laid) + ")"
+    body = ("," + newline + lead).join(laid) + ("," if style.trailing_comma else "")
+    return head + newline + lead + body + newline + outer + ")"

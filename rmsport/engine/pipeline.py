@@ -264,7 +264,9 @@ def build(
                 else:
                     func = cst.parse_expression(imports.spellings[site.plan.dst.qualname])
                 new_text = empty.code_for_node(build_call(node, site.plan, func))
-                new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
+                if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
+                    # the outermost call is laid out as a whole, the ones inside it with it
+                    new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
             except (CannotRewrite, cst.ParserSyntaxError) as exc:
                 reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
                 refused.append(module.finding("RMS002", f"call left unchanged: {reason}", site.call))
