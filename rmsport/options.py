@@ -24,3 +24,6 @@ class Options:
     target: Target = "nn"
     eps_mapping: EpsMapping = "literal"
     verify: bool = False
+    # black's/ruff's line-length for the file (its nearest pyproject.toml); None:
+    # judged from the file's own lines (rmsport.engine.layout).
+    line_length: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from ..findings import Finding
@@ -52,7 +53,8 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         calls = [r for r in analysis.references if r.call is not None]
         if not calls:
             continue
-        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping)
+        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping,
+                       line_length=sys.maxsize)  # a call on its own has no file to fit: one line
         if DIRECTIONS[(opts.to, opts.target)].get(calls[0].api.qualname) is None:
             last_error = f"{calls[0].api.qualname} is not converted with --to {to}"
             continue
