@@ -281,6 +281,11 @@ def run_files(
                 measured_bytes += len(data)
         for entry in queue:
             on_result(entry if isinstance(entry, FileResult) else _result(*entry))  # type: ignore[misc]
+    except BaseException:
+        if pool not in (None, _NO_POOL):
+            _abort_pool(pool)
+            pool = None
+        raise
     finally:
         if pool not in (None, _NO_POOL):
             _stop_pool(pool)
@@ -328,6 +333,30 @@ def _stop_pool(pool) -> None:
         pool.shutdown(cancel_futures=True)
     except (OSError, RuntimeError):  # a pool that never fully started
         pass
+
+
+def _abort_pool(pool) -> None:
+    """Stop a pool without waiting on it (Ctrl-C, SIGTERM, an error in the parent).
+
+    ``shutdown(wait=True)`` can hang here: a worker that exited on SIGTERM while
+    it held the call queue's lock leaves its siblings blocked on that lock, and
+    the shutdown waits for them forever.  So: cancel what has not started, send
+    SIGTERM (a busy worker unwinds and removes its temp file, an idle one
+    exits), give them a moment, then SIGKILL what is left.
+    """
+    processes = list(getattr(pool, "_processes", {}).values())
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except (OSError, RuntimeError):
+        pass
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
 
 
 def _idle_cores() -> int:
