@@ -18,18 +18,36 @@ import ast
 
 __all__ = ["describe_reference", "reference_role"]
 
-# The converter asks about a handful of nodes per file at most; the parent map
-# of the last module asked about is kept, so several references cost one walk.
-_last_tree: ast.AST | None = None
-_last_parents: dict[int, ast.AST] = {}
+def _parents(tree: ast.AST, node: ast.AST) -> dict[int, ast.AST]:
+    """Parent links along the path from ``tree`` down to ``node`` only.
 
+    The converter asks about a handful of references per file, and only ever
+    walks up from them, so a parent map of the whole module (one full walk per
+    file, ~10 ms on a long one) is not needed: descend by position instead,
+    skipping every subtree whose span cannot hold ``node``.
+    """
+    where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    parents: dict[int, ast.AST] = {}
 
-def _parents(tree: ast.AST) -> dict[int, ast.AST]:
-    global _last_tree, _last_parents
-    if tree is not _last_tree:
-        _last_parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-        _last_tree = tree
-    return _last_parents
+    def holds(child: ast.AST) -> bool:
+        if not hasattr(child, "end_lineno") or child.end_lineno is None:  # type: ignore[attr-defined]
+            return True  # arguments, comprehension, ...: no position of their own
+        start = (child.lineno, child.col_offset)  # type: ignore[attr-defined]
+        end = (child.end_lineno, child.end_col_offset)  # type: ignore[attr-defined]
+        return start <= where <= end
+
+    def descend(current: ast.AST) -> bool:
+        for child in ast.iter_child_nodes(current):
+            if child is node:
+                parents[id(child)] = current
+                return True
+            if holds(child) and descend(child):
+                parents[id(child)] = current
+                return True
+        return False
+
+    descend(tree)
+    return parents
 
 
 def _enclosing_name(node: ast.AST, parents: dict[int, ast.AST]) -> str | None:
@@ -79,7 +97,7 @@ def reference_role(node: ast.AST, tree: ast.AST) -> tuple[str, str]:
     ``table``, ``argument``, ``alias``, ``default``, ``return``, ``other``;
     ``detail`` names the place (class, function, variable) where it helps.
     """
-    parents = _parents(tree)
+    parents = _parents(tree, node)
     child: ast.AST = node
     parent = parents.get(id(child))
     container = None  # the first list/tuple/set/dict met on the way up
