@@ -164,6 +164,7 @@ class _Converter:
                 ref.api,
                 APIS[dst],
                 eps_mapping=self.options.eps_mapping,
+                device=self.options.mindspore_device,
                 qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
             )
             if plan.blocked:
@@ -264,83 +265,40 @@ class _Converter:
             f"{ref.spelled} -> {plan.dst.qualname}" + (" (spelling fixed)" if plan.spelling_only else ""),
             ref.call,
         )
-        if self.options.verify:
-            verification = self._verify(plan)
-            if verification is not None:
-                finding = verification_finding(self, ref, plan, verification)
-                finding.message += self._eps_mapping_note(ref, plan, verification)
-                self.findings.append(finding)
+        if self.options.verify and not plan.spelling_only:
+            self.findings.append(self._verification(ref, plan))
 
     def _done(self, new_source: str) -> Conversion:
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))
         return Conversion(new_source, self.findings, new_source != self.source)
 
-    def _verify(self, plan: CallPlan) -> dict | None:
-        from ..numerics.verify import unverifiable, verify
+    def _verification(self, ref: Reference, plan: CallPlan) -> Finding:
+        """RMS401 from rmsport.numerics.advice (the numbers and their wording live there)."""
+        from ..numerics.advice import eps_alternative_matters, verification
 
-        if plan.spelling_only:
-            return None
-        if not plan.all_literal:
-            return unverifiable()
-        return verify(plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs))
-
-
-    def _eps_mapping_note(self, ref: Reference, plan: CallPlan, result: dict) -> str:
-        """Which --eps-mapping tracks the source more closely, for this call."""
-        from ..tables.optimizers import MS_NN
-
-        if result["verdict"] in ("equivalent", "unverifiable") or (plan.src.qualname == MS_NN) == (
-            plan.dst.qualname == MS_NN
-        ):
-            return ""
-        other = "matched" if self.options.eps_mapping == "literal" else "literal"
+        device = self.options.mindspore_device
+        alternative = None
+        if plan.all_literal and eps_alternative_matters(plan.src.qualname, plan.dst.qualname, device):
+            # The other --eps-mapping's keywords, simulated in the same pass.
+            other = "matched" if self.options.eps_mapping == "literal" else "literal"
+            assert ref.call is not None
+            alt = plan_call(
+                ref.call, plan.src, plan.dst, eps_mapping=other, device=device,
+                qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
+            )
+            if alt.all_literal and not alt.blocked:
+                alternative = dict(alt.dst_kwargs)
+        ver = verification(
+            plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname, dict(plan.dst_kwargs),
+            device=device, literal=plan.all_literal, not_literal=tuple(plan.not_literal),
+            grouped=plan.grouped, eps_mapping=self.options.eps_mapping, alternative_kwargs=alternative,
+        )
         assert ref.call is not None
-        alternative = plan_call(
-            ref.call,
-            plan.src,
-            plan.dst,
-            eps_mapping=other,
-            qualname_of=lambda node, scope=ref.scope: self.analysis.qualname_of(node, scope),
-        )
-        alt = self._verify(alternative)
-        if alt is None or alt["verdict"] == "unverifiable":
-            return ""
-        mine, theirs = result["max_rel_diff"], alt["max_rel_diff"]
-        if abs(theirs - mine) <= 1e-4 * max(abs(mine), abs(theirs)):
-            verdict = "no closer"
-        else:
-            verdict = "closer" if theirs < mine else "further"
-        return f"; --eps-mapping {other} would give max rel diff {theirs:.4g} vs {mine:.4g} ({verdict})"
-
-
-def verification_finding(conv: _Converter, ref: Reference, plan: CallPlan, result: dict) -> Finding:
-    verdict = result["verdict"]
-    if verdict == "equivalent":
-        message = f"verified equivalent to {plan.src.qualname} over {result['steps']} steps"
-        severity = "info"
-    elif verdict == "unverifiable":
-        if plan.not_literal:
-            why = "not literals: " + ", ".join(plan.not_literal)
-        elif plan.grouped:
-            why = "params are grouped; per-group values are not simulated"
-        else:
-            why = "the reference rejects an argument value"
-        message = f"unverifiable ({why}); non-literal calls are not simulated over a grid"
-        severity = "info"
-    else:
-        message = (
-            f"{verdict}: max abs diff {result['max_abs_diff']:.3g}, max rel diff {result['max_rel_diff']:.3g}"
-            + (f", first divergent step {result['first_divergent_step']}" if result["first_divergent_step"] is not None else "")
-            + f" over {result['steps']} steps"
-        )
-        if plan.dst.qualname == "mindspore.nn.RMSProp":
-            message += "; --target experimental (mindspore.experimental.optim.RMSprop) verifies equivalent"
-        severity = "warning"
-    assert ref.call is not None
-    start, end = conv.index.span(ref.call)
-    line, column = conv.index.position(start)
-    end_line, end_column = conv.index.position(end)
-    return Finding(conv.path, line, column, end_line, end_column, "RMS401", message, severity, verification=result)
+        start, end = self.index.span(ref.call)
+        line, column = self.index.position(start)
+        end_line, end_column = self.index.position(end)
+        return Finding(self.path, line, column, end_line, end_column, "RMS401", ver.message, ver.severity,
+                       verification=ver.result)
 
 
 def _apply(source: str, edits: list[Edit]) -> str:
