@@ -51,6 +51,13 @@ def _stderr_console(quiet: bool = False):
     return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
 
 
+_DEVICE_OPTION = click.option(
+    "--mindspore-device", type=click.Choice(["ascend", "gpu", "cpu"]), default="ascend", show_default=True,
+    help="Where the MindSpore side trains: on cpu, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside "
+         "the root in SIMD blocks, which changes RMS302, the --eps-mapping advice and --verify.",
+)
+
+
 def _common_options(func):
     decorators = [
         click.argument(
@@ -68,6 +75,7 @@ def _common_options(func):
         click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True,
                      help="literal keeps the value; matched writes eps**2 going to nn.RMSProp "
                           "(sqrt(epsilon) coming back) to keep the denominator's floor."),
+        _DEVICE_OPTION,
         click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of writing files."),
         click.option("--verify", is_flag=True,
                      help="Simulate each rewritten call against the original (numpy reference) and report a verdict."),
@@ -122,6 +130,7 @@ def _run(
     to: str,
     target: str,
     eps_mapping: str,
+    mindspore_device: str,
     show_diff: bool,
     verify: bool,
     output_format: str,
@@ -140,7 +149,7 @@ def _run(
         raise click.UsageError("--target experimental only applies with --to mindspore")
     quiet = quiet or bool(os.environ.get("RMSPORT_QUIET"))
     console = _stderr_console(quiet=False)
-    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify)
+    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify, mindspore_device=mindspore_device)
     job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options)
 
     results: list[FileResult] = []
@@ -268,10 +277,14 @@ def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
               help="Framework to convert to (default: the other one).")
 @click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True)
 @click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True)
+@_DEVICE_OPTION
 @click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
-def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: Path | None) -> None:
+def compare(
+    call: str, to: str | None, target: str, eps_mapping: str, mindspore_device: str, steps: int | None,
+    plot: Path | None,
+) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -281,8 +294,11 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
 
     console = _stderr_console()
     try:
-        planned = plan_single_call(call, Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping),
-                                   to_given=to is not None)
+        planned = plan_single_call(
+            call,
+            Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping, mindspore_device=mindspore_device),
+            to_given=to is not None,
+        )
     except CallError as exc:
         _print_error(console, str(exc))
         sys.exit(EXIT_USAGE)
@@ -296,7 +312,8 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
         if finding.code not in ("RMS101",):
             out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
     extra = {"steps": steps} if steps else {}
-    render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+    render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs,
+                      device=mindspore_device, **extra)
     if plot is not None:
         try:
             write_plot(plot, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)

@@ -42,6 +42,7 @@ KEYS: dict[str, tuple[str, ...] | type] = {
     "to": ("mindspore", "torch"),
     "target": ("nn", "experimental"),
     "eps_mapping": ("literal", "matched"),
+    "mindspore_device": ("ascend", "gpu", "cpu"),
     "output_format": OUTPUT_FORMATS,
     "exclude": list,
     "extend_exclude": list,

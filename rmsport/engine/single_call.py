@@ -56,13 +56,14 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         if not calls:
             continue
         ref = calls[0]
-        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping)
+        opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping,
+                       mindspore_device=options.mindspore_device)
         dst = DIRECTIONS[(opts.to, opts.target)].get(ref.api.qualname)
         if dst is None:
             last_error = f"{ref.api.qualname} is not converted with --to {to}"
             continue
         plan = plan_call(
-            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping,
+            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping, device=opts.mindspore_device,
             qualname_of=lambda node, scope=ref.scope, analysis=analysis: analysis.qualname_of(node, scope),
         )
         conversion = convert_source(source, opts, path="<call>")

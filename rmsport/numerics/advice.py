@@ -90,13 +90,13 @@ def square_avg_message(src: Api, dst: Api, decay: Any, experimental_hint: str = 
     steps = transient_steps(decay)
     word = src.semantics.decay_word
     if steps is None:
-        how_long = f"for as long as {word}={decay} takes to forget the start" if decay is not None else ""
+        how_long = f"as long as {word}={decay} takes to forget the start" if decay is not None else ""
     else:
         scale = "hundreds of steps" if steps >= 100 else "tens of steps" if steps >= 10 else "a few steps"
-        how_long = f"{scale} ({steps} until {decay}**t < 1%) with {word} {decay}"
+        how_long = f"{scale} with {word} {decay}: {decay}**t < 1% after {steps}"
     return (
         f"{one.qualname} starts its square average at {start_one:g}, {other.qualname} at {start_other:g}: "
-        f"early steps differ" + (f" ({how_long})" if how_long else "") + experimental_hint
+        "early steps differ" + (f" for {how_long}" if how_long else "") + experimental_hint
     )
 
 
