@@ -78,8 +78,10 @@ def eps_alternative_matters(src: str, dst: str, device: str = DEFAULT_DEVICE) ->
 
 def transient_steps(decay: float) -> int | None:
     """Steps until a start-value difference of 1 has decayed below 1% (``decay**t < 0.01``)."""
-    if not isinstance(decay, (int, float)) or isinstance(decay, bool) or not 0 < decay < 1:
+    if not isinstance(decay, (int, float)) or isinstance(decay, bool) or not 0 <= decay < 1:
         return None
+    if decay == 0:
+        return 1
     return max(1, math.ceil(math.log(0.01) / math.log(decay)))
 
 
@@ -90,7 +92,12 @@ def square_avg_message(src: Api, dst: Api, decay: Any, experimental_hint: str = 
     steps = transient_steps(decay)
     word = src.semantics.decay_word
     if steps is None:
-        how_long = f"as long as {word}={decay} takes to forget the start" if decay is not None else ""
+        if isinstance(decay, (int, float)) and not isinstance(decay, bool) and decay >= 1:
+            how_long = f"every step: {word} {decay} never forgets the start"
+        else:  # an expression: its value is not known here
+            how_long = ""
+    elif steps == 1:
+        how_long = f"the first step only with {word} {decay}"
     else:
         scale = "hundreds of steps" if steps >= 100 else "tens of steps" if steps >= 10 else "a few steps"
         how_long = f"{scale} with {word} {decay}: {decay}**t < 1% after {steps}"
