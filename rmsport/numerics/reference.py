@@ -667,6 +667,17 @@ def lr_length(value: Sequence[Any] | Any) -> int | None:
 # Many trajectories at once (what --verify pays for)
 
 
+class LinearGradient(NamedTuple):
+    """``grad(x, t) = h * (x - center) + noise[t]``: a quadratic's gradient, which :func:`run_rows` can fold."""
+
+    h: np.ndarray
+    center: np.ndarray
+    noise: np.ndarray  # (steps, n)
+
+    def __call__(self, x: np.ndarray, t: int) -> np.ndarray:
+        return self.h * (x - self.center) + self.noise[t]
+
+
 def run_rows(
     configs: Sequence[RMSPropConfig],
     starts: np.ndarray,
@@ -679,12 +690,13 @@ def run_rows(
 
     The same three stages as :func:`update`, with each configuration's scalars
     as a column, so the rows cost one pass of NumPy calls per step instead of
-    one each (``--verify`` runs the source twice and the rewrite once or twice:
-    ~4x faster).  One order of float operations for every row (torch's), so a
-    row agrees with :func:`simulate` to float32 rounding, not bit for bit;
-    epsilon placements are per row and element (``SimdBlocks`` is laid out
-    on the last axis, the shape one row's tensor has).  ``grad(x, t)`` gets
-    the ``(rows, n)`` array.  Returns ``(steps + 1, rows, n)``.
+    one each (``--verify`` runs the source twice and the rewrite once or twice).
+    One order of float operations for every row (torch's), so a row agrees
+    with :func:`simulate` to float32 rounding, not bit for bit; epsilon
+    placements are per row and element (``SimdBlocks`` is laid out on the last
+    axis, the shape one row's tensor has).  ``grad(x, t)`` gets the
+    ``(rows, n)`` array; a :class:`LinearGradient` is folded into the
+    preprocessing (fewer NumPy calls per step).  Returns ``(steps + 1, rows, n)``.
     """
     rows, n = starts.shape
     if len(configs) != rows:
@@ -700,45 +712,61 @@ def run_rows(
     lr = np.empty((steps, rows, 1), dtype=dtype)
     for r, c in enumerate(configs):
         lr[:, r, 0] = c.lr[:steps] if isinstance(c.lr, tuple) else c.lr
-    lr_in = np.where(col([c.lr_in_momentum for c in configs]) > 0, lr, dt(1))
-    lr_out = np.where(col([c.lr_in_momentum for c in configs]) > 0, dt(1), lr)
+    in_momentum = col([c.lr_in_momentum for c in configs]) > 0
+    lr_in = np.where(in_momentum, lr, dt(1))
+    lr_out = np.where(in_momentum, dt(1), lr)
     a = col([c.decay for c in configs])
     oma = np.asarray([[_one_minus_decay(c, dt)] for c in configs], dtype=dtype)
     eps = col([c.eps for c in configs])
     mom = col([c.momentum for c in configs])
-    sign = col([-1.0 if c.maximize else 1.0 for c in configs])
+    any_momentum = any(c.momentum != 0 for c in configs)
     wd = col([c.weight_decay for c in configs])
-    inv_ls = col([1.0 / c.loss_scale for c in configs])
+    any_wd = any(c.weight_decay != 0 for c in configs)
+    # MindSpore nn: g / loss_scale + wd * w (the decay is not scaled); maximize flips g first.
+    pre_scale = col([(-1.0 if c.maximize else 1.0) / c.loss_scale for c in configs])
     centered = col([c.centered for c in configs])
     any_centered = any(c.centered for c in configs)
     skip = np.asarray([[c.skip_nonpositive and c.centered] for c in configs])
     any_skip = bool(skip.any())
 
-    def masks(t: int) -> np.ndarray:
-        return np.stack([np.broadcast_to(_inside_mask(c, (n,), t), (n,)) for c in configs])
+    def eps_split(t: int) -> tuple[np.ndarray, np.ndarray]:
+        # den = sqrt(var + eps_in) + eps_out: exactly one of the two is eps, the
+        # other 0 (adding 0 is exact), so one expression serves both placements.
+        inside = np.stack([np.broadcast_to(_inside_mask(c, (n,), t), (n,)) for c in configs])
+        return np.where(inside, eps, dt(0)), np.where(inside, dt(0), eps)
 
     step_dependent = any(isinstance(c.eps_in_sqrt, SimdBlocks) and c.eps_in_sqrt.threads > 1 for c in configs)
-    inside = masks(0)
-    all_in, all_out = bool(inside.all()), not inside.any()
+    eps_in, eps_out = eps_split(0)
 
-    x = np.array(starts, dtype=dtype)
+    linear = isinstance(grad, LinearGradient)
+    if linear:
+        h_scaled = (np.asarray(grad.h, dtype=dtype) * pre_scale).astype(dtype)
+        center = np.asarray(grad.center, dtype=dtype)
+        noise = np.asarray(grad.noise[:steps], dtype=dtype)[:, None, :] * pre_scale
+
+    out = np.empty((steps + 1, rows, n), dtype=dtype)
+    out[0] = starts
     nu = np.broadcast_to(col([c.initial_scale for c in configs]), (rows, n)).copy()
     mu = np.zeros((rows, n), dtype=dtype)
     m = np.zeros((rows, n), dtype=dtype)
     g = np.empty((rows, n), dtype=dtype)
     tmp = np.empty((rows, n), dtype=dtype)
     den = np.empty((rows, n), dtype=dtype)
-    pre_scale = sign * inv_ls  # MindSpore nn: g / loss_scale + wd * w (decay not scaled)
-    out = np.empty((steps + 1, rows, n), dtype=dtype)
-    out[0] = x
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for t in range(steps):
-            np.multiply(grad(x, t), pre_scale, out=g)
-            np.multiply(wd, x, out=tmp)
-            g += tmp
+            x = out[t]
+            if linear:
+                np.subtract(x, center, out=g)
+                g *= h_scaled
+                g += noise[t]
+            else:
+                np.multiply(grad(x, t), pre_scale, out=g)
+            if any_wd:
+                np.multiply(wd, x, out=tmp)
+                g += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= oma
             nu *= a
-            np.multiply(oma, g, out=tmp)
-            tmp *= g
             nu += tmp
             if any_centered:
                 mu *= a
@@ -748,27 +776,23 @@ def run_rows(
             else:
                 var = nu
             if step_dependent:
-                inside = masks(t)
-                all_in, all_out = bool(inside.all()), not inside.any()
-            if all_out:
-                np.sqrt(var, out=den)
-                den += eps
-            elif all_in:
-                np.add(var, eps, out=den)
-                np.sqrt(den, out=den)
-            else:
-                den = np.where(inside, np.sqrt(var + eps), np.sqrt(var) + eps)
+                eps_in, eps_out = eps_split(t)
+            np.add(var, eps_in, out=den)
+            np.sqrt(den, out=den)
+            den += eps_out
             np.multiply(g, lr_in[t], out=tmp)
             tmp /= den
             if any_skip:
                 new_m = m * mom + tmp
                 ok = ~skip | ((var + eps) > 0)
                 m = np.where(ok, new_m, m)
-                x = np.where(ok, x - lr_out[t] * new_m, x)
-            else:
+                out[t + 1] = np.where(ok, x - lr_out[t] * new_m, x)
+                continue
+            if any_momentum:
                 m *= mom
                 m += tmp
                 np.multiply(lr_out[t], m, out=tmp)
-                x -= tmp
-            out[t + 1] = x
+            else:
+                tmp *= lr_out[t]
+            np.subtract(x, tmp, out=out[t + 1])
     return out
