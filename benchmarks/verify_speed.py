@@ -27,7 +27,8 @@ MS_EXP = "mindspore.experimental.optim.RMSprop"
 
 CASES = [
     ("torch defaults -> nn (default target)", TORCH, {}, MS_NN,
-     {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-08}, {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-16}),
+     {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-08},
+     {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-16}),
     ("torch defaults -> experimental", TORCH, {}, MS_EXP, {}, None),
     (
         "torch centered+momentum+wd -> experimental",
@@ -75,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     from rmsport.engine.convert import Options, convert_source
 
     lines = ["import torch"] + [
-        f"opt{i} = torch.optim.RMSprop(model.parameters(), lr={0.001 * (i + 1):g}, alpha=0.9)" for i in range(MODULE_CALLS)
+        f"opt{i} = torch.optim.RMSprop(model.parameters(), lr={0.001 * (i + 1):g}, alpha=0.9)"
+        for i in range(MODULE_CALLS)
     ]
     source = "\n".join(lines) + "\n"
-    plain, plain_best = _median_ms(lambda: convert_source(source, Options()), max(5, args.calls // 10))
-    verified, verified_best = _median_ms(lambda: convert_source(source, Options(verify=True)), max(5, args.calls // 10))
+    reps = max(5, args.calls // 10)
+    plain, plain_best = _median_ms(lambda: convert_source(source, Options()), reps)
+    verified, verified_best = _median_ms(lambda: convert_source(source, Options(verify=True)), reps)
     per_call = (verified - plain) / MODULE_CALLS
     per_call_best = (verified_best - plain_best) / MODULE_CALLS
     print(

@@ -217,9 +217,11 @@ def verification(
         )
         + f" over {result['steps']} steps on {device} (source's own noise {sig3(result['noise_floor'])})"
     )
-    if APIS[dst].semantics.square_avg_start != APIS[src].semantics.square_avg_start:
+    start = APIS[src].semantics.square_avg_start
+    if APIS[dst].semantics.square_avg_start != start:
+        # Another API of the target framework with the source's start value (experimental for torch).
         for name, api in APIS.items():
-            if api.framework == APIS[dst].framework and api.semantics.square_avg_start == APIS[src].semantics.square_avg_start:
+            if api.framework == APIS[dst].framework and api.semantics.square_avg_start == start:
                 message += f"; --target experimental ({name}) verifies equivalent"
                 break
     if cmp is not None and cmp.alternatives:
