@@ -1,21 +1,31 @@
-"""What a conversion is asked to do (the command line's choices)."""
+"""What a conversion is asked to do.
+
+The choices are listed here once; the command line (``cli/app.py``) and the
+``[tool.rmsport]`` validation (``cli/config.py``) both read them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-TO_CHOICES = ("mindspore", "torch")
-TARGET_CHOICES = ("nn", "experimental")
-EPS_CHOICES = ("literal", "matched")
+To = Literal["mindspore", "torch"]
+Target = Literal["nn", "experimental"]
+EpsMapping = Literal["literal", "matched"]
 # Where the MindSpore side trains: only nn.RMSProp on "cpu" computes differently
 # (MindSpore 2.10's CPU kernel; see rmsport.numerics.reference).
-DEVICE_CHOICES = ("ascend", "gpu", "cpu")
+Device = Literal["ascend", "gpu", "cpu"]
+
+TO_CHOICES: tuple[str, ...] = get_args(To)
+TARGET_CHOICES: tuple[str, ...] = get_args(Target)
+EPS_CHOICES: tuple[str, ...] = get_args(EpsMapping)
+DEVICE_CHOICES: tuple[str, ...] = get_args(Device)
 
 
 @dataclass
 class Options:
-    to: str = "mindspore"
-    target: str = "nn"
-    eps_mapping: str = "literal"
+    to: To = "mindspore"
+    target: Target = "nn"
+    eps_mapping: EpsMapping = "literal"
     verify: bool = False
-    mindspore_device: str = "ascend"
+    mindspore_device: Device = "ascend"

@@ -48,3 +48,34 @@ def run_cli(
     return subprocess.run(
         [*cli(), *args], input=stdin, capture_output=True, cwd=cwd, env=env, text=text, timeout=timeout
     )
+
+
+def invoke(
+    *args: str,
+    stdin: bytes | str | None = None,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    text: bool = False,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess:
+    """Run the CLI in this process with click's CliRunner; same result shape as ``run_cli``.
+
+    For tests where a subprocess adds nothing (no signals, no start-up cost, no
+    concurrent runs): about ten times cheaper.  ``timeout`` is accepted for
+    symmetry and ignored.
+    """
+    from click.testing import CliRunner
+
+    from rmsport.cli import main
+
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    out, err = result.stdout_bytes, result.stderr_bytes
+    if text:
+        return subprocess.CompletedProcess(args, result.exit_code, out.decode(), err.decode())
+    return subprocess.CompletedProcess(args, result.exit_code, out, err)

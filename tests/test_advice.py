@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli as rmsport
+from conftest import invoke as rmsport
 
 from rmsport.engine.convert import Options, convert_source
 from rmsport.numerics import advice

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from conftest import run_cli as rmsport
+from conftest import invoke as rmsport
+from conftest import run_cli
 
 TORCH_SRC = """import torch
 
@@ -252,3 +253,13 @@ def test_stdin_convert_keeps_machine_output_off_stdout():
     compile(result.stdout, "stdout", "exec")  # only the converted code
     findings = json.loads(result.stderr.decode().split("\n1 file")[0])
     assert any(f["code"] == "RMS101" for f in findings)
+
+
+def test_real_process_convert_then_check(torch_file: Path):
+    """Most tests here run in-process (CliRunner); this one goes through the installed script."""
+    converted = run_cli("convert", str(torch_file))
+    assert converted.returncode == 0, converted.stderr
+    assert "mindspore" in torch_file.read_text()
+    checked = run_cli("check", str(torch_file))
+    assert checked.returncode == 0, checked.stderr
+    assert b"Traceback" not in converted.stderr + checked.stderr

@@ -189,6 +189,7 @@ def test_check_stdin_never_crashes(data):
         assert result.exit_code == 123
 
 
+@pytest.mark.slow
 @PROFILE
 @given(st.lists(inputs, min_size=1, max_size=6))
 def test_convert_files_never_crashes(tmp_path_factory, datas):
@@ -253,6 +254,7 @@ def test_real_cli_on_a_fuzzed_tree(tmp_path, command):
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_real_cli_stdin():
     """A batch of fuzzed inputs through the real executable's stdin."""
     datas = corpus(99, 12)

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import cli as cli_command
 
 FILES = 200
@@ -158,6 +160,7 @@ def group_size(pgid: int) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_sigkill_during_cli_convert_never_corrupts(tmp_path):
     """SIGKILL the CLI and its worker processes (they do the writing) at random moments."""
     rng = random.Random(SEED + 1)

@@ -14,7 +14,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from conftest import cli
+
+# Subprocess-heavy: deselect with -m 'not slow' in the fast loop; CI runs everything.
+pytestmark = pytest.mark.slow
 
 N_FILES = 5_000
 N_DIRS = 50

@@ -109,6 +109,7 @@ def big_module(lines: int) -> bytes:
     return "".join(out).encode()
 
 
+@pytest.mark.slow
 def test_50k_line_file(tmp_path):
     path = tmp_path / "huge.py"
     data = big_module(50_000)
@@ -133,6 +134,7 @@ def test_50k_line_file(tmp_path):
     assert_clean(proc)
 
 
+@pytest.mark.slow
 def test_50k_line_file_stdin():
     data = big_module(50_000)
     proc = run("convert", "-", stdin=data)

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+# Subprocess-heavy: deselect with -m 'not slow' in the fast loop; CI runs everything.
+pytestmark = pytest.mark.slow
+
 SRC = "import torch\n\nmodel = torch.nn.Linear(2, 3)\nopt = torch.optim.RMSprop(model.parameters(), lr=0.01)\n"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..options import DEVICE_CHOICES, EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
 from .config import OUTPUT_FORMATS, click_callback
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
@@ -52,7 +53,7 @@ def _stderr_console(quiet: bool = False):
 
 
 _DEVICE_OPTION = click.option(
-    "--mindspore-device", type=click.Choice(["ascend", "gpu", "cpu"]), default="ascend", show_default=True,
+    "--mindspore-device", type=click.Choice(DEVICE_CHOICES), default="ascend", show_default=True,
     help="Where the MindSpore side trains: on cpu, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside "
          "the root in SIMD blocks, which changes RMS302, the --eps-mapping advice and --verify.",
 )
@@ -67,12 +68,12 @@ def _common_options(func):
             is_eager=True,
             callback=click_callback,
         ),
-        click.option("--to", type=click.Choice(["mindspore", "torch"]), default="mindspore", show_default=True,
+        click.option("--to", type=click.Choice(TO_CHOICES), default="mindspore", show_default=True,
                      help="Framework to convert to."),
-        click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True,
+        click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True,
                      help="With --to mindspore: nn.RMSProp, or mindspore.experimental.optim.RMSprop "
                           "(torch's names and math)."),
-        click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True,
+        click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True,
                      help="literal keeps the value; matched writes eps**2 going to nn.RMSProp "
                           "(sqrt(epsilon) coming back) to keep the denominator's floor."),
         _DEVICE_OPTION,
@@ -273,10 +274,10 @@ def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
 
 @main.command()
 @click.argument("call")
-@click.option("--to", type=click.Choice(["mindspore", "torch"]), default=None,
+@click.option("--to", type=click.Choice(TO_CHOICES), default=None,
               help="Framework to convert to (default: the other one).")
-@click.option("--target", type=click.Choice(["nn", "experimental"]), default="nn", show_default=True)
-@click.option("--eps-mapping", type=click.Choice(["literal", "matched"]), default="literal", show_default=True)
+@click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True)
+@click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True)
 @_DEVICE_OPTION
 @click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,

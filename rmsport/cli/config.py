@@ -35,14 +35,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from ..options import DEVICE_CHOICES, EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
+
 OUTPUT_FORMATS = ("text", "json", "github", "sarif")
 
 # click parameter name -> allowed values (a tuple of choices) or a type.
 KEYS: dict[str, tuple[str, ...] | type] = {
-    "to": ("mindspore", "torch"),
-    "target": ("nn", "experimental"),
-    "eps_mapping": ("literal", "matched"),
-    "mindspore_device": ("ascend", "gpu", "cpu"),
+    "to": TO_CHOICES,
+    "target": TARGET_CHOICES,
+    "eps_mapping": EPS_CHOICES,
+    "mindspore_device": DEVICE_CHOICES,
     "output_format": OUTPUT_FORMATS,
     "exclude": list,
     "extend_exclude": list,

@@ -13,8 +13,13 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..findings import Finding
+from ..options import Options
+
+if TYPE_CHECKING:
+    from ..engine.convert import Conversion
 
 # Measured on 2 cores: forking a pool and shipping results costs more than it
 # saves until a run has a few dozen files to parse (a 1%-calls tree of 450k lines
@@ -37,7 +42,7 @@ class FileResult:
 class Job:
     write: bool  # convert in place
     want_diff: bool
-    options: object  # rmsport.engine.convert.Options
+    options: Options
 
 
 def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
@@ -45,7 +50,7 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResul
     return FileResult(path, [finding], failed=True)
 
 
-def convert_text(text: str, path: str, options, *, predict: bool = False) -> object:
+def convert_text(text: str, path: str, options: Options, *, predict: bool = False) -> Conversion:
     """Dispatch on file type: notebooks go cell by cell."""
     from ..engine.convert import convert_source
 

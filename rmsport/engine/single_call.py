@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .analysis import analyse
-from ..tables.optimizers import APIS, DIRECTIONS
-from .convert import Options, ParseError, convert_source, parse
 from ..findings import Finding
-from .plan import plan_call
+from ..tables.optimizers import DIRECTIONS
+from .analysis import analyse
+from .convert import Options, ParseError, convert_source, parse
 
 # Names a user may write the class with on the command line, per source side.
 _PRELUDES = {
@@ -36,12 +35,10 @@ class PlannedCall:
 
 
 def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> PlannedCall:
+    """Convert ``call`` (text) as the one statement of a tiny module, and return its plan and rewrite."""
     call = call.strip()
     last_error = "no torch.optim.RMSprop, mindspore.nn.RMSProp or mindspore.experimental.optim.RMSprop call found"
-    sides = ["torch", "mindspore"] if options.to == "mindspore" else ["mindspore"]
-    if not to_given:
-        sides = ["torch", "mindspore"]
-    for side in sides:
+    for side in ("torch", "mindspore"):
         to = "mindspore" if side == "torch" else "torch"
         if to_given and to != options.to:
             continue
@@ -55,26 +52,24 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         calls = [r for r in analysis.references if r.call is not None]
         if not calls:
             continue
-        ref = calls[0]
         opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping,
                        mindspore_device=options.mindspore_device)
-        dst = DIRECTIONS[(opts.to, opts.target)].get(ref.api.qualname)
-        if dst is None:
-            last_error = f"{ref.api.qualname} is not converted with --to {to}"
+        if DIRECTIONS[(opts.to, opts.target)].get(calls[0].api.qualname) is None:
+            last_error = f"{calls[0].api.qualname} is not converted with --to {to}"
             continue
-        plan = plan_call(
-            ref.call, ref.api, APIS[dst], eps_mapping=opts.eps_mapping, device=opts.mindspore_device,
-            qualname_of=lambda node, scope=ref.scope, analysis=analysis: analysis.qualname_of(node, scope),
-        )
         conversion = convert_source(source, opts, path="<call>")
         errors = [f for f in conversion.findings if f.severity == "error"]
         if errors:
             raise CallError(errors[0].message)
+        # The outermost call is the last one built (they are built innermost first).
+        rewritten = conversion.calls[-1]
+        plan = rewritten.plan
         if not plan.all_literal:
             raise CallError("compare needs literal arguments (numbers, True/False) to simulate")
-        rewritten = conversion.source.rsplit("_ = ", 1)[1].strip()
-        return PlannedCall(call, rewritten, ref.api.qualname, dict(plan.src_kwargs), dst, dict(plan.dst_kwargs),
-                           conversion.findings)
+        return PlannedCall(
+            call, rewritten.after, plan.src.qualname, dict(plan.src_kwargs), plan.dst.qualname,
+            dict(plan.dst_kwargs), conversion.findings,
+        )
     raise CallError(last_error)
 
 

@@ -1,0 +1,260 @@
+"""The converter pipeline: select -> plan -> build -> splice -> check.
+
+Each stage is a function over plain records, so a new kind of rewrite (a
+scheduler, a use of the optimizer object) is another stage or another rule,
+not another branch inside one class:
+
+* ``select`` decides which references this run converts and to what (the
+  direction table), and reports the ones it cannot touch (RMS102, RMS103);
+* ``plan`` asks ``plan.py`` what happens to each argument (``ast`` only);
+* ``build`` turns the plans into text with libcst, one call at a time, and
+  drops a call that libcst refuses (RMS002) without blocking the others;
+* ``splice`` applies the offset-keyed edits, innermost calls first;
+* ``check`` refuses a result that does not parse.
+
+Reporting is separate (``report_rewrites``), and so is verification
+(``verification.py``), which only reads the planned calls.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..findings import CODES, Finding
+from ..options import Options
+from ..tables.optimizers import APIS, DIRECTIONS, MISSPELLED, Api
+from .analysis import Analysis, LineIndex, Reference
+from .imports import Edit, ImportPlan, plan_imports
+from .plan import CallPlan, plan_call
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class Module:
+    """The module being converted, and how to point at places in it."""
+
+    source: str
+    path: str
+    analysis: Analysis
+    index: LineIndex = field(init=False)
+    newline: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = LineIndex(self.source)
+        match = _NEWLINE.search(self.source)
+        self.newline = match.group() if match else "\n"
+
+    def finding(self, code: str, message: str, node: ast.AST, severity: str | None = None, **extra) -> Finding:
+        start, end = self.index.span(node)
+        line, column = self.index.position(start)
+        end_line, end_column = self.index.position(end)
+        return Finding(self.path, line, column, end_line, end_column, code, message, severity or "", **extra)
+
+
+@dataclass
+class Site:
+    """A call this run rewrites, with its plan."""
+
+    ref: Reference
+    call: ast.Call
+    plan: CallPlan
+    start: int
+    end: int
+
+    @property
+    def spelling_only(self) -> bool:
+        return self.plan.spelling_only
+
+
+@dataclass
+class Built:
+    """A site's new text."""
+
+    site: Site
+    text: str
+
+
+@dataclass
+class Selection:
+    sites: list[Site] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def planner(module: Module, ref: Reference, options: Options) -> Callable[[Api, str], CallPlan]:
+    """``plan(dst, eps_mapping)`` for one reference (verification re-plans with the other mapping)."""
+    assert ref.call is not None
+    call = ref.call
+
+    def plan(dst: Api, eps_mapping: str) -> CallPlan:
+        return plan_call(
+            call,
+            ref.api,
+            dst,
+            eps_mapping=eps_mapping,
+            device=options.mindspore_device,
+            qualname_of=lambda node: module.analysis.qualname_of(node, ref.scope),
+        )
+
+    return plan
+
+
+# -- select + plan ------------------------------------------------------------
+def select(module: Module, options: Options) -> Selection:
+    """The references this run rewrites, planned; findings for those it cannot."""
+    direction = DIRECTIONS[(options.to, options.target)]
+    # What this run writes; a misspelling of it is fixed even though it is not
+    # a source of the direction, since it cannot run as written.
+    target_apis = set(direction.values())
+    out = Selection()
+    for ref in module.analysis.references:
+        dst = direction.get(ref.api.qualname)
+        misspelled = ref.spelled in MISSPELLED
+        if dst is None:
+            if misspelled and ref.api.qualname in target_apis:
+                dst = ref.api.qualname
+            else:
+                continue
+        if misspelled:
+            out.findings.append(
+                module.finding(
+                    "RMS102", f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}", ref.node
+                )
+            )
+        if ref.call is None:
+            out.findings.append(
+                module.finding(
+                    "RMS103",
+                    f"{ref.spelled} is referenced but not called here, so its arguments are passed elsewhere; "
+                    "not rewritten: convert the place that passes them by hand",
+                    ref.node,
+                )
+            )
+            continue
+        plan = planner(module, ref, options)(APIS[dst], options.eps_mapping)
+        if plan.blocked:
+            # The call stays as it is: only say why.
+            for code, message, node, severity in plan.reports:
+                if CODES[code][0] == "error":
+                    out.findings.append(module.finding(code, message, node if node is not None else ref.call, severity))
+            continue
+        start, end = module.index.span(ref.call)
+        out.sites.append(Site(ref, ref.call, plan, start, end))
+    return out
+
+
+# -- build --------------------------------------------------------------------
+def _attr_fix(site: Site) -> bool:
+    # A misspelled attribute (``ms.nn.RMSprop``) only needs its last name fixed;
+    # the import that reached it is right and stays.
+    return site.spelling_only and isinstance(site.ref.node, ast.Attribute)
+
+
+def build(module: Module, sites: list[Site]) -> tuple[ImportPlan, list[Built], list[Finding]]:
+    """New text for each call, and the import edits they need.
+
+    A call that libcst refuses is left unchanged with RMS002 and the rest are
+    planned again without it, so one odd call never blocks the others.
+    """
+    import libcst as cst
+
+    from .rewrite import CannotRewrite, build_call
+
+    config = cst.PartialParserConfig(default_newline=module.newline)
+    empty = cst.Module([], default_newline=module.newline)
+    refused: list[Finding] = []
+    live = list(sites)
+    while True:
+        imports = plan_imports(
+            module.analysis,
+            module.index,
+            [(s.ref, s.plan.dst.qualname) for s in live if not _attr_fix(s)],
+            module.newline,
+        )
+        built: list[Built] = []
+        failed: Site | None = None
+        # Innermost first, so that a call nested in another one's arguments is
+        # already rewritten inside the outer call's text.
+        for site in sorted(live, key=lambda s: s.end - s.start):
+            text = module.source[site.start : site.end]
+            inner = [
+                Edit(b.site.start - site.start, b.site.end - site.start, b.text)
+                for b in built
+                if site.start <= b.site.start and b.site.end <= site.end
+            ]
+            if inner:
+                text = splice(text, _outermost(inner))
+            try:
+                node = cst.parse_expression(text, config=config)
+                if not isinstance(node, cst.Call):
+                    raise CannotRewrite("the call's text is not a plain call")
+                if _attr_fix(site) and isinstance(node.func, cst.Attribute):
+                    func: cst.BaseExpression = node.func.with_changes(
+                        attr=cst.Name(site.plan.dst.qualname.rsplit(".", 1)[1])
+                    )
+                else:
+                    func = cst.parse_expression(imports.spellings[site.plan.dst.qualname])
+                new_text = empty.code_for_node(build_call(node, site.plan, func))
+            except (CannotRewrite, cst.ParserSyntaxError) as exc:
+                reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
+                refused.append(module.finding("RMS002", f"call left unchanged: {reason}", site.call))
+                failed = site
+                break
+            built.append(Built(site, new_text))
+        if failed is None:
+            return imports, built, refused
+        live = [s for s in live if s is not failed]
+
+
+def _outermost(edits: list[Edit]) -> list[Edit]:
+    """Drop edits nested inside another edit: the outer text already holds them."""
+    return [e for e in edits if not any(o.start <= e.start and e.end <= o.end and o is not e for o in edits)]
+
+
+def edits_for(imports: ImportPlan, built: list[Built]) -> list[Edit]:
+    return [*imports.edits, *_outermost([Edit(b.site.start, b.site.end, b.text) for b in built])]
+
+
+# -- splice + check -------------------------------------------------------------
+def splice(source: str, edits: list[Edit]) -> str:
+    """Apply non-overlapping offset edits (the nesting is resolved by the caller)."""
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    out = []
+    pos = 0
+    for edit in edits:
+        if edit.start < pos:  # pragma: no cover - guarded by _outermost
+            raise RuntimeError("overlapping edits")
+        out.append(source[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(source[pos:])
+    return "".join(out)
+
+
+def check(new_source: str) -> str | None:
+    """Why the new text must not be written, or None when it parses."""
+    try:
+        ast.parse(new_source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return str(exc)
+    return None
+
+
+# -- reporting ------------------------------------------------------------------
+def report_rewrite(module: Module, site: Site) -> list[Finding]:
+    """The findings of a call that is (or would be) rewritten: the plan's, then RMS101."""
+    findings = [
+        module.finding(code, message, node if node is not None else site.call, severity)
+        for code, message, node, severity in site.plan.reports
+    ]
+    findings.append(
+        module.finding(
+            "RMS101",
+            f"{site.ref.spelled} -> {site.plan.dst.qualname}" + (" (spelling fixed)" if site.spelling_only else ""),
+            site.call,
+        )
+    )
+    return findings
