@@ -481,7 +481,7 @@ def _ms_nn_config(kw: dict[str, Any]) -> RMSPropConfig:
             f"list of numbers, got {kw['learning_rate']!r}"
         )
     lr = _lr_config(api, kw, _nn_range_message)
-    for concept in ("alpha", "momentum", "eps"):
+    for concept in (c for c in api.keywords if c in api.float_only):
         key = api.keywords[concept]
         # mindspore/nn/optim/rmsprop.py: validator.check_value_type(key, value, [float]);
         # MindSpore raises TypeError for `momentum=0`, which is why ported code needs `0.0`.
