@@ -12,7 +12,9 @@ warm-up (which builds the standard problem and imports NumPy):
    20 calls with the default options (``--to mindspore --target nn``), divided
    by 20: everything ``--verify`` adds per call, re-planning included.
 
-Exit status 1 if the default target's median (2.) misses the goal.
+Wall and CPU time are both printed: on a shared machine the wall time also
+counts waiting for a core (the CLI pays the CPU time on an idle one).  Exit
+status 1 if the default target's median CPU time (2.) misses the goal.
 """
 
 from __future__ import annotations
@@ -47,13 +49,19 @@ MODULE_CALLS = 20
 
 
 def _median_ms(fn, calls: int) -> tuple[float, float]:
+    """(median wall time, median CPU time of this process) in ms.
+
+    On a shared machine the wall time includes waiting for a core; the CPU
+    time is what the call itself costs.
+    """
     fn()  # warm-up
-    times = []
+    wall, cpu = [], []
     for _ in range(calls):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times), min(times)
+        cpu.append((time.process_time() - c) * 1e3)
+        wall.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
 
     for name, src, src_kw, dst, dst_kw, alt in CASES:
         verdict = verification(src, src_kw, dst, dst_kw, alternative_kwargs=alt).result["verdict"]
-        median, best = _median_ms(lambda: verification(src, src_kw, dst, dst_kw, alternative_kwargs=alt), args.calls)
+        median, cpu = _median_ms(lambda: verification(src, src_kw, dst, dst_kw, alternative_kwargs=alt), args.calls)
         rows = 4 if alt is not None else 3
-        print(f"verification() {name:45s} {verdict:12s} {rows} rows  median {median:6.2f} ms  min {best:6.2f} ms")
+        print(f"verification() {name:45s} {verdict:12s} {rows} rows  median {median:6.2f} ms wall, {cpu:6.2f} ms CPU")
 
     from rmsport.engine.convert import Options, convert_source
 
@@ -81,16 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     source = "\n".join(lines) + "\n"
     reps = max(5, args.calls // 10)
-    plain, plain_best = _median_ms(lambda: convert_source(source, Options()), reps)
-    verified, verified_best = _median_ms(lambda: convert_source(source, Options(verify=True)), reps)
+    plain, plain_cpu = _median_ms(lambda: convert_source(source, Options()), reps)
+    verified, verified_cpu = _median_ms(lambda: convert_source(source, Options(verify=True)), reps)
     per_call = (verified - plain) / MODULE_CALLS
-    per_call_best = (verified_best - plain_best) / MODULE_CALLS
+    per_call_cpu = (verified_cpu - plain_cpu) / MODULE_CALLS
     print(
         f"convert_source, {MODULE_CALLS} calls, default target: {plain:.1f} ms without --verify, {verified:.1f} ms with; "
-        f"--verify adds {per_call:.2f} ms per call (median; {per_call_best:.2f} ms best)"
+        f"--verify adds {per_call:.2f} ms wall, {per_call_cpu:.2f} ms CPU per call (medians)"
     )
-    ok = per_call <= args.goal_ms
-    print(f"goal {args.goal_ms:g} ms per call on the default target: {'met' if ok else 'NOT met'}")
+    ok = per_call_cpu <= args.goal_ms
+    print(f"goal {args.goal_ms:g} ms CPU per call on the default target: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

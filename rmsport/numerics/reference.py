@@ -715,6 +715,10 @@ def run_rows(
     in_momentum = col([c.lr_in_momentum for c in configs]) > 0
     lr_in = np.where(in_momentum, lr, dt(1))
     lr_out = np.where(in_momentum, dt(1), lr)
+    # Constant learning rates (the common case) need no per-step indexing.
+    per_step_lr = any(isinstance(c.lr, tuple) for c in configs)
+    lr_in_c, lr_out_c = lr_in[0], lr_out[0]
+    unit_lr_in = not per_step_lr and bool(np.all(lr_in_c == 1))
     a = col([c.decay for c in configs])
     oma = np.asarray([[_one_minus_decay(c, dt)] for c in configs], dtype=dtype)
     eps = col([c.eps for c in configs])
@@ -780,19 +784,23 @@ def run_rows(
             np.add(var, eps_in, out=den)
             np.sqrt(den, out=den)
             den += eps_out
-            np.multiply(g, lr_in[t], out=tmp)
-            tmp /= den
+            if unit_lr_in:
+                np.divide(g, den, out=tmp)
+            else:
+                np.multiply(g, lr_in[t] if per_step_lr else lr_in_c, out=tmp)
+                tmp /= den
             if any_skip:
                 new_m = m * mom + tmp
                 ok = ~skip | ((var + eps) > 0)
                 m = np.where(ok, new_m, m)
                 out[t + 1] = np.where(ok, x - lr_out[t] * new_m, x)
                 continue
+            step_lr = lr_out[t] if per_step_lr else lr_out_c
             if any_momentum:
                 m *= mom
                 m += tmp
-                np.multiply(lr_out[t], m, out=tmp)
+                np.multiply(step_lr, m, out=tmp)
             else:
-                tmp *= lr_out[t]
+                tmp *= step_lr
             np.subtract(x, tmp, out=out[t + 1])
     return out
