@@ -107,6 +107,7 @@ def main() -> None:
       rmsport convert --to torch train.py   and back
       rmsport check --diff src/             CI: exit 1 when something would be rewritten
       rmsport compare "torch.optim.RMSprop(p, lr=0.01)"   trajectories side by side
+      rmsport state convert run.pt opt.ckpt  move the optimizer state too
     """
 
 
@@ -282,10 +283,14 @@ def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
 @click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
-def compare(
-    call: str, to: str | None, target: str, eps_mapping: str, mindspore_device: str, steps: int | None,
-    plot: Path | None,
-) -> None:
+@click.option("--grads", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Replay gradients recorded from your run (.npz: grad/<name> arrays of shape (steps, *shape)) "
+                   "instead of the standard problem.")
+@click.option("--state", "state_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --grads: start both optimizers from this optimizer state (a torch.save file or a "
+                   "MindSpore .ckpt; needs 'rmsport[state]').")
+def compare(call: str, to: str | None, target: str, eps_mapping: str, mindspore_device: str, steps: int | None,
+            plot: Path | None, grads: Path | None, state_file: Path | None) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -312,6 +317,10 @@ def compare(
     for finding in planned.findings:
         if finding.code not in ("RMS101",):
             out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
+    if grads is not None or state_file is not None:
+        from .state import replay_command
+
+        sys.exit(replay_command(out, console, planned, grads, state_file, steps, plot))
     extra = {"steps": steps} if steps else {}
     render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs,
                       device=mindspore_device, **extra)
@@ -323,6 +332,10 @@ def compare(
             sys.exit(EXIT_USAGE)
         console.print(f"wrote {plot}")
 
+
+from .state import state_group  # noqa: E402  (the group imports nothing heavy)
+
+main.add_command(state_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

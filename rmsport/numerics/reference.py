@@ -258,8 +258,12 @@ def _one_minus_decay(c: RMSPropConfig, dt: Any) -> Any:
     if c.op_order == "mindspore.nn":
         # The kernel: 1.0 - (double)decay, decay already in the parameter dtype.
         return dt(1.0 - float(dt(c.decay)))
-    # mindspore.experimental takes 1 - alpha from the float32-rounded alpha,
-    # even for float64 parameters (8e-5 relative with alpha=0.9999).
+    # mindspore.experimental takes 1 - alpha from the float32-rounded alpha
+    # (8e-5 relative with alpha=0.9999), even for float64 parameters.  Modelled
+    # below float64 only: a float64 simulation is each API's exact math, so that
+    # float64 comparisons (gradient replay) see torch and experimental as one rule.
+    if np.dtype(dt).itemsize >= 8:
+        return dt(1.0 - c.decay)
     return dt(1.0 - float(np.float32(c.decay)))
 
 

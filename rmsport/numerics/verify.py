@@ -77,6 +77,7 @@ __all__ = [
     "STANDARD_STEPS",
     "VERDICTS",
     "Comparison",
+    "classify",
     "compare",
     "standard_problem",
     "unverifiable",
@@ -86,7 +87,9 @@ __all__ = [
 STANDARD_STEPS = 300
 APPROXIMATE_REL = 1e-2
 NOISE_FACTOR = 10.0
-EQUIVALENT_REL = 1e-6  # the floor of "equivalent" when the source's own noise is smaller
+# float64 agreement: "equivalent" for two float64 trajectories (classify without a
+# noise floor, e.g. gradient replay), and the least bound of float32 verification.
+EQUIVALENT_REL = 1e-9
 DEFAULT_DEVICE = "ascend"
 VERDICTS = ("equivalent", "approximate", "divergent", "sensitive", "unverifiable")
 CURVATURES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2)
@@ -144,7 +147,7 @@ class Comparison(NamedTuple):
     gap: np.ndarray  # (steps + 1,) relative gap per step, see module docstring
     abs_gap: np.ndarray  # (steps + 1,) max_i |src - dst|
     result: dict[str, Any]
-    noise: np.ndarray  # (steps + 1,) relative gap of the source to its one-ulp twin
+    noise: np.ndarray | None = None  # (steps + 1,) relative gap of the source to its one-ulp twin
     alternatives: tuple[float, ...] = ()  # max relative gap of each alternative rewrite
 
 
@@ -250,8 +253,17 @@ def compare(
             alt_gaps.append(float(gaps[:, row].max()))
             row += 1
 
+    result = _result(gap, abs_gap, n_steps, noise=noise, device=device)
+    return Comparison(
+        src=src, dst=dst, gap=gap, abs_gap=abs_gap, result=result, noise=noise, alternatives=tuple(alt_gaps)
+    )
+
+
+def _result(
+    gap: np.ndarray, abs_gap: np.ndarray, n_steps: int, *, noise: np.ndarray | None, device: str | None
+) -> dict[str, Any]:
     max_rel = float(gap.max())
-    floor = float(noise.max())
+    floor = float(noise.max()) if noise is not None else 0.0
     if floor > APPROXIMATE_REL:
         verdict = "sensitive"
     elif max_rel <= max(NOISE_FACTOR * floor, EQUIVALENT_REL):
@@ -267,12 +279,25 @@ def compare(
         "max_rel_diff": max_rel,
         "first_divergent_step": int(over[0]) if verdict == "divergent" and over.size else None,
         "steps": n_steps,
-        "noise_floor": floor,
-        "device": device,
     }
-    return Comparison(
-        src=src, dst=dst, gap=gap, abs_gap=abs_gap, result=result, noise=noise, alternatives=tuple(alt_gaps)
-    )
+    if noise is not None:
+        result["noise_floor"] = floor
+        result["device"] = device
+    return result
+
+
+def classify(
+    src: np.ndarray, dst: np.ndarray, n_steps: int, *, noise: np.ndarray | None = None, device: str | None = None
+) -> Comparison:
+    """The gap and verdict of two trajectories of shape ``(steps + 1, n)`` (also used by gradient replay).
+
+    Without ``noise`` (a per-step noise gap, see :func:`compare`) the verdict has
+    no noise floor: ``equivalent`` means agreement to ``EQUIVALENT_REL`` (float64
+    rounding), and the result has no ``noise_floor`` / ``device`` fields.
+    """
+    gap, abs_gap = _gaps(src, dst)
+    result = _result(gap, abs_gap, n_steps, noise=noise, device=device)
+    return Comparison(src=src, dst=dst, gap=gap, abs_gap=abs_gap, result=result, noise=noise)
 
 
 def verify(
