@@ -43,6 +43,17 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
     "RMS305": (WARNING, "device drift: on CPU, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside the root in SIMD blocks"),
     "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field)"),
+    # Uses of a rewritten optimizer, and the schedulers built on it (engine/uses.py).
+    "RMS501": (WARNING, "training-step use of the optimizer the target lacks (step, zero_grad, GradScaler.step, optimizer(grads))"),
+    "RMS502": (WARNING, "learning-rate access the target lacks (param_groups, add_param_group, learning_rate, get_lr)"),
+    "RMS503": (WARNING, "number assigned to param_groups[i]['lr'] of mindspore.experimental; use mindspore.ops.assign"),
+    "RMS504": (WARNING, "checkpoint method the target lacks (state_dict, load_state_dict of mindspore.nn.RMSProp or of a MindSpore scheduler)"),
+    "RMS505": (ERROR, "scheduler that cannot drive the target optimizer; call left unchanged"),
+    "RMS506": (ERROR, "torch-only scheduler or scheduler feature; call left unchanged"),
+    "RMS507": (WARNING, "MindSpore training wiring (TrainOneStepCell, Model) that torch lacks"),
+    "RMS508": (ERROR, "scheduler argument of a type MindSpore's scheduler rejects; call left unchanged"),
+    "RMS509": (WARNING, "non-literal scheduler argument where MindSpore requires an int or a list; not checkable"),
+    "RMS510": (WARNING, "MindSpore learning-rate schedule written as a torch scheduler; step it in the training loop"),
 }
 
 

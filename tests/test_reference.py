@@ -461,6 +461,9 @@ def test_learning_rate_sequence_checks_each_value_and_length(api, key):
         R.simulate(api, {key: [0.1, 0.1]}, np.zeros(1), np.ones((3, 1)))
     with pytest.raises(ValueError, match="non-empty list of numbers"):
         R.simulate(api, {key: []}, np.zeros(1), np.ones((1, 1)))
+    # a schedule may reach 0 after the first step (experimental's constructor wants lr > 0)
+    assert R.simulate(api, {key: [0.1, 0.0]}, np.zeros(1), np.ones((2, 1)))[2, 0] == R.simulate(
+        api, {key: [0.1, 0.0]}, np.zeros(1), np.ones((2, 1)))[1, 0]
 
 
 # ---------------------------------------------------------------- float32 verdicts, noise floor, devices

@@ -22,6 +22,8 @@ from .analysis import Analysis, analyse
 from .pipeline import Module, Site, build, check, edits_for, planner, report_rewrite, select, splice
 from .plan import CallPlan
 from .prefilter import might_contain_calls
+from .lr_to_torch import insert_edits
+from .uses import follow
 
 __all__ = [
     "EPS_CHOICES",
@@ -120,6 +122,7 @@ def _run(source: str, options: Options, path: str, analysis: Analysis, predict: 
     """select -> plan -> build -> splice -> check, then the reports (see ``pipeline.py``)."""
     module = Module(source, path, analysis)
     selection = select(module, options)
+    follow(module, selection, options)  # uses of the rewritten optimizers; their schedulers (uses.py)
     findings = list(selection.findings)
     if not selection.sites:
         return _done(source, source, findings)
@@ -130,7 +133,7 @@ def _run(source: str, options: Options, path: str, analysis: Analysis, predict: 
 
     imports, built, refused = build(module, selection.sites)
     findings.extend(refused)
-    new_source = splice(source, edits_for(imports, built))
+    new_source = splice(source, edits_for(imports, built) + insert_edits(module, built, imports))
     for item in built:
         findings.extend(_reports(module, item.site, options))
     problem = check(new_source)

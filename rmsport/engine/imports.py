@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .analysis import Analysis, Binding, LineIndex, Reference, Scope
 from ..tables.optimizers import TARGET_SPELLINGS
+from ..tables.schedulers import spellings as scheduler_spellings
 
 
 @dataclass
@@ -65,7 +66,7 @@ def plan_imports(
     module = analysis.module_scope
     to_add: dict[str, str] = {}  # import statement -> name
     for dst in dict.fromkeys(d for _, d in rewrites):
-        table = TARGET_SPELLINGS[dst]
+        table = TARGET_SPELLINGS[dst] if dst in TARGET_SPELLINGS else scheduler_spellings(dst)
         spelled = None
         for bound, attr in table["reuse"]:  # type: ignore[union-attr]
             name = _reusable_binding(analysis, module, bound, dead_aliases)

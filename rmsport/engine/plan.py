@@ -34,6 +34,7 @@ class ArgAction:
     to_float: bool = False
     eps_power: float | None = None  # 2.0 (eps**2) or 0.5 (sqrt)
     value: object = NOT_LITERAL  # the value the target will see, when literal
+    literal_text: str | None = None  # the value written as this literal instead (``torch.tensor(0.01)``)
 
 
 @dataclass

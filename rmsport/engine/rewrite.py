@@ -134,6 +134,8 @@ def _rewrite_arg(arg: cst.Arg, action: ArgAction) -> cst.Arg:
             value = cst.BinaryOperation(left=base, operator=cst.Power(), right=exponent)
     elif action.to_float:
         value = _to_float(value)
+    if action.literal_text is not None:  # ``torch.tensor(0.01)`` -> ``0.01``
+        value = cst.parse_expression(action.literal_text)
     if isinstance(value, cst.GeneratorExp) and not value.lpar:
         # ``f(x for x in y)`` borrows the call's parentheses; a keyword cannot.
         value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

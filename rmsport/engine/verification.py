@@ -25,6 +25,11 @@ def verification_finding(
 
     ``locate(code, message, severity=..., verification=...)`` places the finding on the call.
     """
+    if getattr(plan, "scheduler", None) is not None:  # a scheduler: its learning-rate sequence (issue 12)
+        from ..numerics.lr_schedules import schedule_verification
+
+        message, severity, result = schedule_verification(plan)
+        return locate("RMS401", message, severity=severity, verification=result)
     from ..numerics.advice import eps_alternative_matters, verification
 
     if plan.spelling_only:

@@ -456,9 +456,13 @@ def _lr_config(api: Api, kw: dict[str, Any], message: Callable[[str, Any, bool],
         )
     if not api.semantics.per_step_lr:
         # torch and experimental take one number; a sequence here stands for a
-        # scheduler's per-step values, each checked as the constructor would.
-        for x in seq:
-            _check_range(api, "lr", key, x, message)
+        # scheduler's per-step values: the first is what the constructor got
+        # (its own rule), the later ones must not be negative (a schedule may
+        # reach 0, e.g. cosine annealing to eta_min=0).
+        _check_range(api, "lr", key, seq[0], message)
+        for x in seq[1:]:
+            if x < 0:
+                raise ValueError(message(key, x, False))
     # MindSpore nn: Optimizer._preprocess_single_lr casts a list to float32, no range check.
     return seq
 
@@ -808,3 +812,6 @@ def run_rows(
                 tmp *= step_lr
             np.subtract(x, tmp, out=out[t + 1])
     return out
+
+
+from .lr_schedules import lr_sequence  # noqa: E402,F401  (issue 12: per-step learning rates of schedulers)
