@@ -20,9 +20,12 @@ INFO = "info"
 CODES: dict[str, tuple[str, str]] = {
     "RMS001": (ERROR, "file could not be read, decoded or parsed"),
     "RMS002": (ERROR, "internal error while converting a call; the call is left unchanged"),
+    "RMS003": (WARNING, "file written, but its owner or group could not be kept (fchown refused)"),
     "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
     "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
     "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
+    "RMS104": (WARNING, "class reached through getattr with a literal name; not rewritten"),
+    "RMS105": (WARNING, "import of the class has a fallback in an except clause; rewritten for the import"),
     "RMS201": (INFO, "default drift: an omitted argument is pinned to the source default"),
     "RMS202": (INFO, "argument with no counterpart that changes no math; dropped"),
     "RMS203": (INFO, "int literal written as a float to pass MindSpore's type check"),
@@ -37,12 +40,16 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS212": (INFO, "params idiom rewritten (model.parameters() <-> net.trainable_params())"),
     "RMS213": (INFO, "epsilon mapped to keep the denominator's floor (--eps-mapping matched)"),
     "RMS214": (ERROR, "unknown keyword or too many positional arguments for the source API; call left unchanged"),
+    "RMS215": (WARNING, "params or a value that the target could reject cannot be checked or lives on another line"),
+    "RMS216": (INFO, "non-literal value written as float(...) to pass MindSpore's type check"),
+    "RMS217": (ERROR, "torch Tensor learning rate that is not a one-element literal; call left unchanged"),
+    "RMS218": (INFO, "one-element Tensor learning rate written as its number"),
     "RMS301": (WARNING, "semantic drift: square average starts at 1 in mindspore.nn.RMSProp, 0 in torch"),
     "RMS302": (WARNING, "semantic drift: epsilon inside the square root in mindspore.nn.RMSProp, outside in torch"),
     "RMS303": (WARNING, "semantic drift: mindspore.nn.RMSProp applies the learning rate inside the momentum buffer"),
     "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
     "RMS305": (WARNING, "device drift: on CPU, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside the root in SIMD blocks"),
-    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field)"),
+    "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field); warning when divergent"),
     # Uses of a rewritten optimizer, and the schedulers built on it (engine/uses.py).
     "RMS501": (WARNING, "training-step use of the optimizer the target lacks (step, zero_grad, GradScaler.step, optimizer(grads))"),
     "RMS502": (WARNING, "learning-rate access the target lacks (param_groups, add_param_group, learning_rate, get_lr)"),
@@ -75,6 +82,9 @@ class Finding:
     severity: str = ""
     cell: int | None = None  # notebook cell index (0-based), when the file is a notebook
     verification: dict[str, Any] | None = field(default=None)
+    # Notebooks: (line, column, end_line, end_column) in the .ipynb file where the
+    # cell's code is written, for github/SARIF; never in JSON (lines there are the cell's).
+    file_region: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.severity:
@@ -82,6 +92,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["file_region"]
         if data["cell"] is None:
             del data["cell"]
         if data["verification"] is None:

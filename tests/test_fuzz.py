@@ -297,3 +297,77 @@ def test_real_cli_stdin_keeps_encoding(name):
     else:
         assert proc.returncode == 0
         assert proc.stdout == data
+
+
+# --- issue 10: hostile values and resource limits ------------------------------------
+
+# Values that once cost a whole file (a traceback or RMS001 "internal error") or
+# minutes of CPU; mutated, and with --verify and the eps mapping that takes roots.
+HOSTILE_SEEDS = [
+    b"import torch\nopt = torch.optim.RMSprop(p, lr=((((9**64)**64)**64)**64)**64)\n",
+    b"import torch\nopt = torch.optim.RMSprop(p, lr=(10**64)**64, eps=1e-8)\nb = torch.optim.RMSprop(q)\n",
+    b"import mindspore.nn as nn\nopt = nn.RMSProp(p, epsilon=-1)\nopt2 = nn.RMSProp(p, learning_rate=0.1)\n",
+    b"import torch\nopt = torch.optim.RMSprop(p, lr=1e308 * 10, eps=-(2**64)**16, alpha=(-1) ** 0.5)\n",
+    b"import mindspore.nn as nn\nopt = nn.RMSProp(p, learning_rate=2**1023, epsilon=1e-300 ** 2, decay=1e999)\n",
+]
+
+
+@st.composite
+def hostile(draw) -> bytes:
+    data = bytearray(draw(st.sampled_from(HOSTILE_SEEDS)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(data)))
+        data[at:at] = draw(st.sampled_from([b"**64", b"**63", b"(", b")", b"-", b"9", b"*10**300", b".5", b"e308"]))
+    return bytes(data)
+
+
+@PROFILE
+@given(hostile(), st.sampled_from([[], ["--verify"], ["--to", "torch", "--eps-mapping", "matched", "--verify"],
+                                   ["--eps-mapping", "matched", "--verify"]]))
+def test_hostile_values_cost_their_call_not_the_file(data, extra):
+    import time
+
+    started = time.perf_counter()
+    result = invoke(["convert", *extra, "-"], data)
+    assert time.perf_counter() - started < 20, data
+    assert "internal error" not in result.output, result.output
+    if result.exit_code == 123:
+        assert not parses(data) or b"RMS001" in result.output.encode()
+
+
+def _nofile(limit: int):
+    import resource
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.slow
+def test_real_cli_under_random_resource_limits(tmp_path):
+    """Few file descriptors and absurd -j: one clear line per problem, a defined
+    exit code, every file fully old or fully converted, no temp file left."""
+    rng = random.Random(10)
+    good = b"import torch\nopt = torch.optim.RMSprop(p, lr=0.1)\n"
+    for attempt in range(8):
+        folder = tmp_path / f"t{attempt}"
+        folder.mkdir()
+        datas = [good] * 6 + corpus(attempt, 4)
+        for i, data in enumerate(datas):
+            (folder / f"f{i:02d}.py").write_bytes(data)
+        limit = rng.choice([8, 10, 12, 16, 24, 64])
+        jobs = rng.choice(["1", "2", "100000"])
+        command = rng.choice(["convert", "check"])
+        proc = subprocess.run(
+            [*cli(), command, "-j", jobs, str(folder)],
+            capture_output=True, timeout=300, preexec_fn=_nofile(limit),
+        )
+        stderr = proc.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in stderr, (limit, jobs, stderr[-3000:])
+        assert proc.returncode in {0, 1, 123}, (limit, jobs, proc.returncode, stderr[-2000:])
+        names = sorted(p.name for p in folder.iterdir())
+        assert names == [f"f{i:02d}.py" for i in range(len(datas))], names
+        for i, data in enumerate(datas):
+            after = (folder / f"f{i:02d}.py").read_bytes()
+            assert after == data or (command == "convert" and parses(after))

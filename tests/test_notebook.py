@@ -227,8 +227,8 @@ def test_future_import_in_later_cell_falls_back_to_cell_by_cell() -> None:
 def test_placeholder_lost_by_the_core_leaves_cell_unchanged(monkeypatch) -> None:
     real = rmsport.engine.convert.convert_source
 
-    def lossy(source, options, *, path="<stdin>"):
-        result = real(source, options, path=path)
+    def lossy(source, options, *, path="<stdin>", **kwargs):
+        result = real(source, options, path=path, **kwargs)
         lines = [line for line in result.source.splitlines(keepends=True) if "__rmsport_ipython" not in line]
         return Conversion("".join(lines), result.findings, True)
 

@@ -335,6 +335,10 @@ def same_value(a: ast.expr, b: ast.expr) -> bool:
     na, nb = number(a), number(b)
     if na is not None and nb is not None:
         return math.isclose(na, nb, rel_tol=1e-12, abs_tol=0.0)
+    # a value MindSpore needs as a Python float may have been wrapped in float(...) (issue 8)
+    for x, y in ((a, b), (b, a)):
+        if isinstance(y, ast.Call) and isinstance(y.func, ast.Name) and y.func.id == "float" and len(y.args) == 1:
+            return same_value(x, y.args[0])
     # an int literal inside an expression may have been written as a float
     return ast.dump(_floated(a)) == ast.dump(_floated(b))
 
@@ -807,3 +811,110 @@ def test_generator_argument_is_converted():
     result = convert_source(source, TO_MS, path="x.py")
     assert result.changed
     compile(result.source, "x.py", "exec")
+
+
+# -- issue 10: literal blow-up and notebook byte preservation ---------------------------
+
+
+@st.composite
+def arithmetic(draw, depth: int = 0) -> str:
+    """Arithmetic on number literals, nested, with big exponents on purpose."""
+    if depth > 4 or draw(st.booleans()):
+        return draw(st.sampled_from(["9", "10", "2", "0.5", "1e-3", "1e308", "7", "1", "0", "-1", "3.5", "2**64"]))
+    op = draw(st.sampled_from(["**", "**", "*", "+", "-", "/"]))
+    left = draw(arithmetic(depth + 1))
+    right = draw(st.sampled_from(["64", "63", "2", "0.5", "-8", "10"])) if op == "**" else draw(arithmetic(depth + 1))
+    return f"({left}) {op} ({right})"
+
+
+@PROFILE
+@given(arithmetic())
+def test_literal_folding_is_cheap_and_fits_a_float(expression):
+    """Whatever arithmetic a file holds, folding it costs milliseconds, and a
+    folded value is a finite number a float can hold (or it is not literal)."""
+    import time
+
+    from rmsport.engine.literals import NOT_LITERAL, literal_value
+
+    started = time.perf_counter()
+    value = literal_value(ast.parse(expression, mode="eval").body)
+    assert time.perf_counter() - started < 0.2, expression
+    if value is not NOT_LITERAL:
+        assert isinstance(value, (int, float)) and not isinstance(value, bool)
+        assert math.isfinite(float(value)), expression
+    source = f"import torch\nopt = torch.optim.RMSprop(p, lr={expression}, eps={expression})\n"
+    started = time.perf_counter()
+    for options in (Options(verify=True), Options(eps_mapping="matched", verify=True)):
+        result = convert_source(source, options)
+        ast.parse(result.source)
+    assert time.perf_counter() - started < 10, expression
+
+
+_JSON_STYLES = st.fixed_dictionaries(
+    {
+        "indent": st.sampled_from([None, 1, 2, 4]),
+        "separators": st.sampled_from([(",", ": "), (", ", ": "), (",", ":")]),
+        "ensure_ascii": st.booleans(),
+        "escape_slash": st.booleans(),
+        "crlf_lines": st.sets(st.integers(0, 40), max_size=5),
+    }
+)
+_CELL_TEXT = st.sampled_from(
+    [
+        "import torch\nopt = torch.optim.RMSprop(p, lr=0.1)  # café / ε\n",
+        "from torch import optim\n\nopt = optim.RMSprop(model.parameters(), lr=1e-3, momentum=0.9)",
+        "%matplotlib inline\nimport torch\nx = torch.optim.RMSprop(p)\n",
+        "x = 'RMSprop in a string'\n",
+        "print('naïve / path')\n",
+        "def broken(:\n",
+    ]
+)
+
+
+@PROFILE
+@given(_JSON_STYLES, st.lists(st.tuples(st.sampled_from(["code", "markdown"]), _CELL_TEXT, st.booleans()), min_size=1, max_size=5))
+def test_notebook_bytes_outside_changed_sources_never_change(style, cells):
+    """Any JSON spelling of a notebook: after convert, every byte outside the
+    ``source`` values of the cells that changed is identical, and the JSON holds
+    the same data except those sources."""
+    import json
+
+    from rmsport.files.notebook import convert_notebook
+    from rmsport.files.notebook_json import locate
+
+    nb = {
+        "cells": [
+            {"cell_type": kind, "metadata": {"tags": ["a/b"]}, "source": text if as_string else text.splitlines(True),
+             **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+            for kind, text, as_string in cells
+        ],
+        "metadata": {"title": "Überblick / ε"},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    text = json.dumps(nb, indent=style["indent"], separators=style["separators"], ensure_ascii=style["ensure_ascii"])
+    if style["escape_slash"]:
+        text = text.replace("/", "\\/")
+    lines = text.split("\n")
+    text = "".join(
+        line + ("\r\n" if i in style["crlf_lines"] else "\n") for i, line in enumerate(lines[:-1])
+    ) + lines[-1]
+
+    result = convert_notebook(text, Options(), path="nb.ipynb")
+    new = result.source
+    old_spans, new_spans = locate(text), locate(new)
+    old_data, new_data = json.loads(text), json.loads(new)
+    pos_old = pos_new = 0
+    for index, (a, b) in enumerate(zip(old_spans, new_spans)):
+        assert text[pos_old : a.start] == new[pos_new : b.start]
+        same = text[a.start : a.end] == new[b.start : b.end]
+        if not same:
+            assert old_data["cells"][index]["cell_type"] == "code"
+            assert type(old_data["cells"][index]["source"]) is type(new_data["cells"][index]["source"])
+        new_data["cells"][index]["source"] = old_data["cells"][index]["source"]
+        pos_old, pos_new = a.end, b.end
+    assert text[pos_old:] == new[pos_new:]
+    assert new_data == old_data
+    new.encode("utf-8")  # always writable
+    if style["ensure_ascii"]:
+        assert new.isascii()  # new characters are escaped in the file's style

@@ -84,7 +84,7 @@ def _common_options(func):
                      help="text (stderr), or json/github/sarif on stdout."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary; findings only."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-                     help="Worker processes (default: all cores)."),
+                     help="Worker processes (default and maximum: the available cores)."),
         click.option("--exclude", multiple=True,
                      help="Gitignore-style glob to skip; replaces the defaults. Repeatable."),
         click.option("--extend-exclude", multiple=True, help="Gitignore-style glob to skip, added to the defaults."),
@@ -97,7 +97,59 @@ def _common_options(func):
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OutputError(Exception):
+    """stdout could not take what we wrote (``> /dev/full``, a closed pipe)."""
+
+
+def _write(stream, data) -> None:
+    try:
+        stream.write(data)
+        stream.flush()
+    except OSError as exc:
+        raise OutputError(exc.strerror or str(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """After stdout failed, point it at /dev/null: Python flushes it again at
+    exit and would print a second error (with a traceback) otherwise."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class _Group(click.Group):
+    """Every command ends in a defined exit code and one line, never a traceback:
+    Ctrl-C 130, SIGTERM 143 (after removing temp files), stdout that cannot be
+    written 123 (see README "Exit codes")."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_unwinds
+
+        try:
+            with sigterm_unwinds():
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            message, code = "interrupted; every file is either fully converted or untouched", EXIT_INTERRUPTED
+        except Terminated:
+            message, code = "terminated; every file is either fully converted or untouched", EXIT_TERMINATED
+        except OutputError as exc:
+            _silence_stdout()
+            message, code = f"cannot write to stdout: {exc}", EXIT_FILE_ERROR
+        except OSError as exc:  # the environment, not a file: out of descriptors, processes ...
+            where = f" ({exc.filename})" if exc.filename else ""
+            message, code = f"{exc.strerror or exc}{where}", EXIT_FILE_ERROR
+        try:
+            sys.stderr.write(f"error: {message}\n")
+            sys.stderr.flush()
+        except OSError:
+            pass
+        raise click.exceptions.Exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rmsport", message="%(prog)s %(version)s")
 def main() -> None:
     """Port RMSProp optimizer code between PyTorch and MindSpore.
@@ -113,6 +165,8 @@ def main() -> None:
 
 @main.command()
 @_common_options
+@click.option("--write-read-only", is_flag=True,
+              help="Also rewrite files without write permission (by default they are refused, as an editor would).")
 def convert(**kwargs: Any) -> None:
     """Rewrite files in place ('-': stdin to stdout)."""
     sys.exit(_run("convert", **kwargs))
@@ -143,6 +197,7 @@ def _run(
     force_exclude: bool,
     no_gitignore: bool,
     stdin_filename: str | None,
+    write_read_only: bool = False,
 ) -> int:
     from ..options import Options
     from .runner import FileResult, Job, process_stdin, run_files
@@ -151,20 +206,25 @@ def _run(
         raise click.UsageError("--target experimental only applies with --to mindspore")
     quiet = quiet or bool(os.environ.get("RMSPORT_QUIET"))
     console = _stderr_console(quiet=False)
-    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify, mindspore_device=mindspore_device)
-    job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options)
+    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify,
+                      mindspore_device=mindspore_device)
+    job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options,
+              write_read_only=write_read_only)
 
     results: list[FileResult] = []
+    with_errors: set[int] = set()  # id() of results with an error finding (a call left unchanged)
     findings = []
     stdout = sys.stdout
 
     def collect(result: FileResult) -> None:
         # Keep only what the summary and exit code need; findings are printed
         # as they come for text output, so memory stays flat on big trees.
-        results.append(FileResult(result.path, [], result.changed, result.written, "", result.failed))
+        kept = FileResult(result.path, [], result.changed, result.written, "", result.failed)
+        if not result.failed and any(f.severity == "error" for f in result.findings):
+            with_errors.add(id(kept))
+        results.append(kept)
         if result.diff:
-            stdout.write(result.diff)
-            stdout.flush()
+            _write(stdout, result.diff)
         if output_format == "text":
             from .formats import print_text
 
@@ -184,10 +244,8 @@ def _run(
         result = process_stdin(data, job, stdin_filename or "-")
         collect(result)
         if mode == "convert" and not show_diff and result.output is not None:
-            stdout.flush()
-            binary = sys.stdout.buffer
-            binary.write(result.output)
-            binary.flush()
+            _write(stdout, "")
+            _write(sys.stdout.buffer, result.output)
 
     if file_paths:
         from ..files.discovery import Skipped, iter_source_paths
@@ -223,7 +281,7 @@ def _run(
     changed = [r for r in results if r.changed]
     errors = any(f.severity == "error" for f in findings)
     if not quiet:
-        _summary(console, mode, results, changed, show_diff)
+        _summary(console, mode, results, changed, show_diff, with_errors)
     if failed:
         return EXIT_FILE_ERROR
     if errors:
@@ -252,25 +310,32 @@ def _emit_machine_output(output_format: str, findings, stdout) -> None:
     else:
         text = format_sarif(findings, tool_version=__version__)
     if text:
-        stdout.write(text if text.endswith("\n") else text + "\n")
-        stdout.flush()
+        _write(stdout, text if text.endswith("\n") else text + "\n")
 
 
-def _summary(console, mode: str, results, changed, show_diff: bool) -> None:
+def _summary(console, mode: str, results, changed, show_diff: bool, with_errors: set[int] = frozenset()) -> None:
+    """One line; only errors are called errors.  A file that was looked at and
+    needs nothing (it names RMSprop only in a string, or is converted already)
+    "needed no change"; that is never worded like a failure."""
     failed = sum(1 for r in results if r.failed)
     # A file that would change but could not be written counts as failed only.
     n_changed = sum(1 for r in changed if not r.failed)
-    unchanged = len(results) - n_changed - failed
-    if mode == "convert" and not show_diff:
-        verb = "converted"
-    else:
-        verb = "would be converted"
-    parts = [f"{n_changed} file{'s' if n_changed != 1 else ''} {verb}"]
-    if unchanged:
-        parts.append(f"{unchanged} left unchanged")
+    errors = sum(1 for r in results if id(r) in with_errors)
+    errors_only = sum(1 for r in results if id(r) in with_errors and not r.changed)
+    fine = len(results) - n_changed - failed - errors_only
+    verb = "converted" if mode == "convert" and not show_diff else "would be converted"
+    parts = [f"{_files(n_changed)} {verb}"]
+    if fine:
+        parts.append(f"{fine} needed no change")
+    if errors:
+        parts.append(f"{_files(errors)} with calls left unchanged (errors above)")
     if failed:
-        parts.append(f"{failed} could not be read or parsed")
+        parts.append(f"{_files(failed)} could not be read, decoded, parsed or written (errors above)")
     console.print(", ".join(parts) + ".")
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''}"
 
 
 @main.command()

@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click  # the CLI's one start-up import anyway
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -64,9 +66,21 @@ def find_pyproject(paths: list[Path]) -> Path | None:
     start = _common_folder(paths)
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "rmsport" in _load_toml(candidate).get("tool", {}):
+        try:
+            is_file = candidate.is_file()
+        except OSError as exc:  # e.g. a folder we may not look into
+            raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
+        if is_file and "rmsport" in _tool_table(candidate, _load_toml(candidate)):
             return candidate
     return None
+
+
+def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``[tool]`` of a parsed pyproject; anything but a table is an error (``tool = 3``)."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table, not {type(tool).__name__} {tool!r}")
+    return tool
 
 
 def load_config(paths: list[Path]) -> tuple[dict[str, Any], Path | None]:
@@ -79,7 +93,7 @@ def load_config(paths: list[Path]) -> tuple[dict[str, Any], Path | None]:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The validated ``[tool.rmsport]`` table of one file (``{}`` when absent)."""
-    table = _load_toml(path).get("tool", {}).get("rmsport", {})
+    table = _tool_table(path, _load_toml(path)).get("rmsport", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.rmsport] must be a table")
     return validate(table, source=str(path))
@@ -123,15 +137,25 @@ def _check(key: str, value: Any, where: str) -> Any:
     return list(value)
 
 
+class ConfigUsageError(click.ClickException):
+    """A bad ``[tool.rmsport]`` on the command line: ``error: <file>: ... <key>: <reason>``, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        # The CLI's own spelling of a one-line error (click would write "Error: ...").
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
 def click_callback(ctx: Any, param: Any, value: tuple[Path, ...]) -> tuple[Path, ...]:
     """Eager callback for the PATHS argument: install the config as ``default_map``."""
-    import click
-
     paths = [Path(p) for p in value if str(p) != "-"]
     try:
         values, _ = load_config(paths)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        # Not BadParameter: that would blame "[PATHS]...", while the problem is
+        # a key in a file, which the message names.  One line, exit 2.
+        raise ConfigUsageError(str(exc)) from None
     if values:
         ctx.default_map = {**(ctx.default_map or {}), **values}
     return value
@@ -150,5 +174,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # tomllib reads UTF-8 only, and says so with this
+        raise ConfigError(f"{path}: cannot decode as UTF-8 at byte {exc.start} (TOML files are UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -48,9 +49,39 @@ def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
 # -- JSON ---------------------------------------------------------------------
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps(data: Any) -> str:
+    """``json.dumps`` that always yields valid UTF-8.
+
+    A file name that is not valid UTF-8 reaches us with each undecodable byte
+    as a lone surrogate (Python's ``surrogateescape``: byte 0xE9 is U+DCE9).
+    Written raw, it would make the output invalid UTF-8; written as the JSON
+    escape ``\\udce9`` it is valid, and ``os.fsencode(json.loads(...))`` gives
+    the original bytes back.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _printable(value: str) -> str:
+    """For formats read by people or by tools that need UTF-8 (GitHub): an
+    undecodable byte of a file name becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def format_json(findings: Sequence[Finding]) -> str:
     """One flat JSON list of :meth:`Finding.to_dict` (paths as given), with a trailing newline."""
-    return json.dumps([finding.to_dict() for finding in findings], indent=2, ensure_ascii=False) + "\n"
+    return _dumps([finding.to_dict() for finding in findings]) + "\n"
+
+
+def region(finding: Finding) -> tuple[int, int, int, int]:
+    """(line, column, end_line, end_column) in the file on disk: for a notebook,
+    where the cell's code is written in the .ipynb (JSON keeps cell lines)."""
+    if finding.file_region is not None:
+        return finding.file_region
+    return finding.line, finding.column, finding.end_line, finding.end_column
 
 
 # -- GitHub workflow commands -------------------------------------------------
@@ -68,23 +99,24 @@ def _escape_property(value: str) -> str:
 def format_github(findings: Sequence[Finding]) -> str:
     """``::error file=...,line=...::message`` lines, one per finding.
 
-    Lines of notebook findings are relative to their cell, which GitHub cannot
-    place; the cell is named in the title instead.
+    A notebook finding points at the line of the .ipynb file where its code is
+    written (see :func:`region`), and names the cell in the title.
     """
     lines = []
     for finding in findings:
         title = finding.code if finding.cell is None else f"{finding.code} (cell {finding.cell})"
+        line, column, end_line, end_column = region(finding)
         properties = {
-            "file": display_path(finding.path),
-            "line": finding.line,
-            "col": finding.column,
-            "endLine": finding.end_line,
-            "endColumn": finding.end_column,
+            "file": _printable(display_path(finding.path)),
+            "line": line,
+            "col": column,
+            "endLine": end_line,
+            "endColumn": end_column,
             "title": title,
         }
         rendered = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
         command = _GITHUB_COMMAND.get(finding.severity, "notice")
-        lines.append(f"::{command} {rendered}::{_escape_data(finding.message)}")
+        lines.append(f"::{command} {rendered}::{_escape_data(_printable(finding.message))}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -92,7 +124,8 @@ def format_github(findings: Sequence[Finding]) -> str:
 
 
 def _artifact_uri(path: str) -> str:
-    return quote(display_path(path), safe="/")
+    # The file name's bytes, percent-encoded: exact even when they are not UTF-8.
+    return quote(os.fsencode(display_path(path)), safe="/")
 
 
 def format_sarif(findings: Sequence[Finding], *, tool_version: str) -> str:
@@ -118,12 +151,9 @@ def format_sarif(findings: Sequence[Finding], *, tool_version: str) -> str:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": _artifact_uri(finding.path)},
-                        "region": {
-                            "startLine": finding.line,
-                            "startColumn": finding.column,
-                            "endLine": finding.end_line,
-                            "endColumn": finding.end_column,
-                        },
+                        "region": dict(
+                            zip(("startLine", "startColumn", "endLine", "endColumn"), region(finding))
+                        ),
                     }
                 }
             ],
@@ -155,7 +185,7 @@ def format_sarif(findings: Sequence[Finding], *, tool_version: str) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return _dumps(log) + "\n"
 
 
 # -- text ---------------------------------------------------------------------

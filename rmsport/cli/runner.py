@@ -34,7 +34,7 @@ class FileResult:
     changed: bool = False  # convert would change (or changed) the file
     written: bool = False
     diff: str = ""
-    failed: bool = False  # could not be read, decoded or parsed (exit 123)
+    failed: bool = False  # could not be read, decoded, parsed or written; or a notebook cell does not parse (exit 123)
     output: bytes | None = None  # stdin mode: the bytes to print (input's encoding and BOM)
 
 
@@ -43,6 +43,7 @@ class Job:
     write: bool  # convert in place
     want_diff: bool
     options: Options
+    write_read_only: bool = False  # --write-read-only: rewrite files without write permission too
 
 
 def _error(path: str, message: str, line: int = 1, column: int = 1) -> FileResult:
@@ -84,7 +85,7 @@ def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object,
     """
     from ..engine.convert import ParseError
     from ..engine.prefilter import might_contain_calls
-    from ..files.sourcefile import SourceError, decode
+    from ..files.sourcefile import SourceError, decode, encode
 
     if not might_contain_calls(data):
         return FileResult(name), None, None
@@ -99,8 +100,18 @@ def _convert_data(data: bytes, name: str, job: Job) -> tuple[FileResult, object,
         return _error(name, exc.message, exc.line, exc.column), None, None
     except RecursionError:
         return _error(name, "cannot parse: nested too deeply"), None, None
-    out = FileResult(name, list(conv.findings), changed=conv.changed)
+    # A notebook cell that does not parse is an RMS001 like a file that does not
+    # parse: exit 123 (the cells that parse are still converted).
+    failed = any(f.code == "RMS001" for f in conv.findings)
+    out = FileResult(name, list(conv.findings), changed=conv.changed, failed=failed)
     if not conv.changed:
+        return out, source, None
+    try:
+        # --diff must fail where convert would: text the file's encoding cannot hold.
+        encode(source, conv.source)
+    except SourceError as exc:
+        out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot encode: {exc}"))
+        out.failed = True
         return out, source, None
     if job.want_diff:
         out.diff = make_diff(source.text, conv.source, name)
@@ -123,12 +134,17 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
     out, source, new_text = _convert_data(data, name, job)
     if new_text is None or not job.write:
         return out
+    notes: list[str] = []
     try:
-        write_atomic(path, encode(source, new_text), expected=data)  # type: ignore[arg-type]
+        write_atomic(
+            path, encode(source, new_text), expected=data,  # type: ignore[arg-type]
+            allow_read_only=job.write_read_only, notes=notes,
+        )
     except SourceError as exc:
         out.findings.append(Finding(name, 1, 1, 1, 1, "RMS001", f"cannot write: {exc}"))
         out.failed = True
         return out
+    out.findings.extend(Finding(name, 1, 1, 1, 1, "RMS003", note) for note in notes)
     out.written = True
     return out
 
@@ -137,7 +153,10 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
     from ..files.sourcefile import SourceError, encode
 
-    out, source, new_text = _convert_data(data, name, job)
+    try:
+        out, source, new_text = _convert_data(data, name, job)
+    except Exception as exc:  # noqa: BLE001 - as _work does for files: a finding, the input echoed
+        out, source, new_text = _error(name, f"internal error: {type(exc).__name__}: {exc}"), None, None
     out.output = data
     if new_text is not None and job.write:
         try:
@@ -149,9 +168,12 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
 
 
 def _work(args: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
+    from .interrupts import busy
+
     path, job, display = args
     try:
-        return process_file(Path(path), job, display, data)
+        with busy():
+            return process_file(Path(path), job, display, data)
     except Exception as exc:  # noqa: BLE001 - a bug in one file must not take the others down
         return _error(display, f"internal error: {type(exc).__name__}: {exc}")
 
@@ -159,9 +181,17 @@ def _work(args: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
 def _worker_init(parent: int) -> None:
     """Workers die with the parent: a SIGKILLed run must not leave orphans
     holding the terminal's (or pre-commit's) pipes open.  A daemon thread
-    watches for re-parenting; cheaper to start than loading ctypes for prctl."""
+    watches for re-parenting; cheaper to start than loading ctypes for prctl.
+
+    Ctrl-C reaches the whole process group: workers ignore it and finish the
+    file in hand, while the parent stops handing out new ones.  SIGTERM unwinds
+    a worker like the parent, so a write in progress removes its temp file."""
     import threading
     import time
+
+    from .interrupts import worker_signals
+
+    worker_signals()
 
     def watch() -> None:
         while True:
@@ -189,9 +219,9 @@ def run_files(
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
 
-    workers = jobs or os.cpu_count() or 1
-    pool = None
-    queue: list[object] = []  # a FileResult, or a Future of one
+    workers = worker_count(jobs)
+    pool = None  # None: not started yet; _NO_POOL: could not start (fd or process limit)
+    queue: list[object] = []  # a FileResult, or (Future, item) for one
     candidates = 0
     try:
         for path, display in files:
@@ -209,14 +239,61 @@ def run_files(
             # Before the pool pays off, files are done right here, during the walk,
             # from the bytes already read.  Workers read their own: shipping the
             # bytes through a pipe costs more than reading them again.
-            queue.append(pool.submit(_work, item) if pool is not None else _work(item, data))
+            future = _submit(pool, item)
+            if future is None and pool not in (None, _NO_POOL):
+                _stop_pool(pool)
+                pool = _NO_POOL  # the rest in this process: slower, but every file is done
+            queue.append((future, item) if future is not None else _work(item, data))
         if on_total is not None:
             on_total(candidates)
         for entry in queue:
-            on_result(entry if isinstance(entry, FileResult) else entry.result())  # type: ignore[attr-defined]
+            on_result(entry if isinstance(entry, FileResult) else _result(*entry))  # type: ignore[misc]
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if pool not in (None, _NO_POOL):
+            _stop_pool(pool)
+
+
+_NO_POOL = object()
+
+
+def worker_count(jobs: int | None) -> int:
+    """``-j``, capped by the cores this process may use: every worker is forked
+    up front, so ``-j 100000`` would otherwise hit the process limit."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs or cores, cores))
+
+
+def _submit(pool: object, item: tuple[str, Job, str]):
+    """The Future of *item* in *pool*, or None to do it in this process (no pool,
+    or the pool cannot start or has broken: out of file descriptors or processes)."""
+    if pool is None or pool is _NO_POOL:
+        return None
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return pool.submit(_work, item)  # type: ignore[attr-defined]
+    except (OSError, BrokenExecutor, RuntimeError):
+        return None
+
+
+def _result(future, item: tuple[str, Job, str]) -> FileResult:
+    """A worker's result; a worker that died or could not start is replaced by this process."""
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return future.result()
+    except (OSError, BrokenExecutor):
+        return _work(item)
+
+
+def _stop_pool(pool) -> None:
+    try:
+        pool.shutdown(cancel_futures=True)
+    except (OSError, RuntimeError):  # a pool that never fully started
+        pass
 
 
 def _start_pool(workers: int):
@@ -228,6 +305,9 @@ def _start_pool(workers: int):
     from ..files import sourcefile  # noqa: F401
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
-    )
+    try:
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+    except OSError:  # no file descriptors left for its pipes
+        return _NO_POOL

@@ -10,7 +10,16 @@ The scope model follows Python's: module, function, lambda, class and
 comprehension scopes; class scopes are invisible to the functions nested in them;
 ``global`` and ``nonlocal`` redirect a name.  A name whose bindings in its scope
 are not all imports of the same thing is *unknown*, and unknown names are never
-rewritten: a local variable called ``RMSprop`` is left alone.
+rewritten: a local variable called ``RMSprop`` is left alone.  One exception:
+an import whose only other bindings are ``name = None`` in ``except`` clauses
+(the "not installed" fallback) resolves to the import.
+
+The binding table: each ``Scope`` maps a name to its ``Binding`` list, in
+source order; a binding knows its kind, node, statement, value (for
+``name = value``) and the scope it is written in.  Questions about control flow
+("bound on every path before this call?", "assigned once before this call, and
+to what?") are answered by ``flow.Flow`` from the same table, built on first
+use so that the whole-tree ``check`` walk pays nothing for them.
 """
 
 from __future__ import annotations
@@ -18,27 +27,53 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..tables.optimizers import BY_NAME, CLASS_NAMES, Api
+from .flow import Flow, Followed
 
 FRAMEWORK_ROOTS = ("torch", "mindspore")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
+BindingKind = Literal["import", "assign", "store", "def", "class", "param", "capture"]
+
+
 @dataclass(eq=False)
 class Binding:
+    """One place where a name is bound, in the scope the name belongs to.
+
+    ``kind`` says how: ``import`` (``stmt``/``alias`` are the import), ``assign``
+    (``name = value`` with one plain target: ``value`` is the expression),
+    ``store`` (any other store: tuple targets, ``for``, ``with ... as``, ``+=``,
+    walrus), ``def``/``class``, ``param`` (a function or lambda argument) and
+    ``capture`` (``except ... as``, match captures, type parameters).  Where the
+    binding sits in the control flow (which ``if``/``try``/loop arms enclose it)
+    is asked of ``Analysis.flow``, built only for modules that need it.
+    """
+
     name: str
     qualname: str | None  # for imports: what the name is bound to; None for anything else
-    stmt: ast.stmt | None = None  # the Import / ImportFrom
+    kind: BindingKind = "store"
+    node: ast.AST | None = None  # the Name/arg/def/alias that binds
+    stmt: ast.stmt | None = None  # the Import / ImportFrom / Assign
     alias: ast.alias | None = None
-    scope: Scope | None = None
+    scope: Scope | None = field(default=None, repr=False)  # the scope the name belongs to
+    # The scope the statement is written in (differs from ``scope`` under ``global``).
+    written_in: Scope | None = field(default=None, repr=False)
     star: bool = False
+    value: ast.expr | None = None  # for ``assign``: the assigned expression
+    in_handler: bool = False  # written inside an ``except`` clause
+
+
+ScopeKind = Literal["module", "function", "class", "comprehension"]
 
 
 @dataclass(eq=False)
 class Scope:
-    kind: str  # module | function | class | comprehension
+    kind: ScopeKind
     parent: Scope | None
+    node: ast.AST | None = None  # the Module/FunctionDef/Lambda/ClassDef/comprehension
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
@@ -60,6 +95,12 @@ class Reference:
     bindings: list[Binding]
     scope: Scope
     call: ast.Call | None
+    # ``getattr(torch.optim, "RMSprop")``: the getattr call (the class is reached
+    # through a string, so the reference is reported, never rewritten).
+    via_getattr: ast.Call | None = None
+    # The name is bound to the class by an import with a fallback in an
+    # ``except`` clause (``except ImportError: R = None``).
+    fallback: list[Binding] = field(default_factory=list)
 
 
 @dataclass
@@ -67,14 +108,21 @@ class Analysis:
     tree: ast.Module
     module_scope: Scope
     references: list[Reference]
-    # Name loads of framework-bound names: id(Binding list owner) -> nodes.
-    uses: dict[tuple[int, str], list[ast.Name]]
+    # Loads of framework-bound names, per (scope that owns the binding, name).
+    uses: dict[tuple[Scope, str], list[ast.Name]]
     # How often each identifier occurs (loads, stores, params, import aliases...).
     name_counts: dict[str, int]
-    # id(import stmt) -> (id(body list), len(body list), parent is module)
-    stmt_blocks: dict[int, tuple[int, int]]
     scopes: list[Scope]
-    stmt_scope: dict[int, Scope]
+    # Every Name load (and ``del``) with the scope it is written in.
+    loads: list[tuple[ast.Name, Scope]] = field(default_factory=list)
+    _flow: Flow | None = field(default=None, repr=False)
+
+    @property
+    def flow(self) -> Flow:
+        """Statement sites and path queries; built on first use (only modules with rewrites pay)."""
+        if self._flow is None:
+            self._flow = Flow(self)
+        return self._flow
 
     def resolve(self, name: str, scope: Scope) -> tuple[str | None, list[Binding], Scope | None]:
         return _resolve(name, scope, self.module_scope)
@@ -91,6 +139,10 @@ class Analysis:
         if qualname is None:
             return None
         return ".".join([qualname, *reversed(attrs)])
+
+    def value_of(self, node: ast.expr, scope: Scope, at: ast.AST | None = None) -> Followed:
+        """What a Name in ``scope`` holds where ``at`` runs (see ``Flow.follow``)."""
+        return self.flow.follow(node, scope, at if at is not None else node)
 
 
 def _resolve(name: str, scope: Scope, module: Scope) -> tuple[str | None, list[Binding], Scope | None]:
@@ -113,6 +165,11 @@ def _resolve(name: str, scope: Scope, module: Scope) -> tuple[str | None, list[B
             qualnames = {b.qualname for b in found}
             if len(qualnames) == 1 and None not in qualnames:
                 return found[0].qualname, found, s
+            # ``try: import X as R / except ImportError: R = None``: the name can
+            # only be called as X, so it resolves to the import.
+            imports = [b for b in found if b.qualname is not None]
+            if len(qualnames) == 2 and imports and all(_is_fallback(b) for b in found if b.qualname is None):
+                return imports[0].qualname, imports, s
             return None, found, s
         for star in s.star_modules:
             candidate = f"{star.qualname}.{name}"
@@ -122,21 +179,32 @@ def _resolve(name: str, scope: Scope, module: Scope) -> tuple[str | None, list[B
     return None, [], None
 
 
-class _Collector:
-    """One walk over the tree: scopes, bindings, loads and attribute chains."""
+def _is_fallback(binding: Binding) -> bool:
+    """``R = None`` in an ``except`` clause: the "not installed" shape of an import."""
+    value = binding.value
+    return binding.in_handler and type(value) is ast.Constant and value.value is None  # type: ignore[union-attr]
 
-    def __init__(self) -> None:
-        self.module = Scope("module", None)
+
+class _Collector:
+    """One walk over the tree: scopes, bindings, loads and attribute chains.
+
+    This walk is the hot loop of a whole-tree ``check``: it records only what
+    costs nothing extra (the binding node, and the value of a plain
+    ``name = value``).  Positions in the control flow are left to ``Flow``.
+    """
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.module = Scope("module", None, tree)
         self.loads: list[tuple[ast.Name, Scope]] = []
         self.chains: list[tuple[list[ast.expr], Scope]] = []  # [Name, Attr, Attr...]
-        self.call_funcs: dict[int, ast.Call] = {}
+        self.call_funcs: dict[ast.expr, ast.Call] = {}  # Call.func -> the Call
+        self.getattr_calls: list[tuple[ast.Call, Scope]] = []
         self.name_counts: dict[str, int] = {}
-        self.stmt_blocks: dict[int, tuple[int, int]] = {}
         self.scopes: list[Scope] = [self.module]
-        self.stmt_scope: dict[int, Scope] = {}  # id(import stmt) -> scope it is written in
+        self.in_handler = 0  # depth of ``except`` clauses around the current statement
 
-    def new_scope(self, kind: str, parent: Scope) -> Scope:
-        scope = Scope(kind, parent)
+    def new_scope(self, kind: ScopeKind, parent: Scope, node: ast.AST) -> Scope:
+        scope = Scope(kind, parent, node)
         self.scopes.append(scope)
         return scope
 
@@ -146,9 +214,6 @@ class _Collector:
     # -- walking -------------------------------------------------------------
     def walk_body(self, body: list[ast.stmt], scope: Scope) -> None:
         for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                self.stmt_blocks[id(stmt)] = (id(body), len(body))
-                self.stmt_scope[id(stmt)] = scope
             self.visit(stmt, scope)
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
@@ -186,7 +251,27 @@ class _Collector:
             # ``del torch`` needs the binding as much as a use does.
             self.loads.append((node, scope))
         elif ctx is ast.Store:
-            self._bind_other(node.id, scope)
+            self._bind_other(node.id, scope, "store", node)
+
+    def _assign(self, node: ast.Assign, scope: Scope) -> None:
+        targets = node.targets
+        target = targets[0]
+        if len(targets) == 1 and type(target) is ast.Name:
+            self.visit(node.value, scope)
+            counts = self.name_counts
+            counts[target.id] = counts.get(target.id, 0) + 1
+            binding = self._bind_other(target.id, scope, "assign", target)
+            binding.stmt = node
+            binding.value = node.value
+        else:
+            self._generic(node, scope)
+
+    def _handler(self, node: ast.ExceptHandler, scope: Scope) -> None:
+        self.in_handler += 1
+        try:
+            self._named_binding(node, scope)
+        finally:
+            self.in_handler -= 1
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> None:
         chain: list[ast.expr] = [node]
@@ -201,8 +286,11 @@ class _Collector:
         self.visit(inner, scope)
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
-        self.call_funcs[id(node.func)] = node
-        self.visit(node.func, scope)
+        func = node.func
+        self.call_funcs[func] = node
+        if type(func) is ast.Name and func.id == "getattr":
+            self.getattr_calls.append((node, scope))
+        self.visit(func, scope)
         for arg in node.args:
             self.visit(arg, scope)
         for kw in node.keywords:
@@ -214,9 +302,9 @@ class _Collector:
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
         for dec in node.decorator_list:
             self.visit(dec, scope)
-        self._bind_other(node.name, scope)
+        self._bind_other(node.name, scope, "def", node)
         self.count(node.name)
-        inner_scope = self.new_scope("function", scope)
+        inner_scope = self.new_scope("function", scope, node)
         self._arguments(node.args, scope, inner_scope)
         if node.returns is not None:
             self.visit(node.returns, scope)
@@ -225,7 +313,7 @@ class _Collector:
         self.walk_body(node.body, inner_scope)
 
     def _lambda(self, node: ast.Lambda, scope: Scope) -> None:
-        inner_scope = self.new_scope("function", scope)
+        inner_scope = self.new_scope("function", scope, node)
         self._arguments(node.args, scope, inner_scope)
         self.visit(node.body, inner_scope)
 
@@ -236,15 +324,15 @@ class _Collector:
             self.visit(base, scope)
         for kw in node.keywords:
             self.visit(kw.value, scope)
-        self._bind_other(node.name, scope)
+        self._bind_other(node.name, scope, "class", node)
         self.count(node.name)
-        inner_scope = self.new_scope("class", scope)
+        inner_scope = self.new_scope("class", scope, node)
         for tp in getattr(node, "type_params", ()) or ():
             self.visit(tp, inner_scope)
         self.walk_body(node.body, inner_scope)
 
     def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scope: Scope) -> None:
-        inner_scope = self.new_scope("comprehension", scope)
+        inner_scope = self.new_scope("comprehension", scope, node)
         for i, gen in enumerate(node.generators):
             # The first iterable is evaluated in the enclosing scope.
             self.visit(gen.iter, scope if i == 0 else inner_scope)
@@ -271,7 +359,7 @@ class _Collector:
         # except ... as NAME, match captures, type parameters
         name = getattr(node, "rest", None) if isinstance(node, ast.MatchMapping) else getattr(node, "name", None)
         if name:
-            self._bind_other(name, scope)
+            self._bind_other(name, scope, "capture", node)
             self.count(name)
         self._generic(node, scope)
 
@@ -286,17 +374,22 @@ class _Collector:
         for arg in every:
             if arg.annotation is not None:
                 self.visit(arg.annotation, outer)
-            self._bind_other(arg.arg, inner)
+            self._bind_other(arg.arg, inner, "param", arg)
             self.count(arg.arg)
 
-    def _bind_other(self, name: str, scope: Scope) -> None:
+    def _bind_other(self, name: str, scope: Scope, kind: BindingKind, node: ast.AST) -> Binding:
         target = self.module if name in scope.globals else scope
         if name in scope.nonlocals and scope.parent is not None:
             # Bound in the nearest enclosing function scope.
             target = scope.parent
             while target.kind == "class" and target.parent is not None:
                 target = target.parent
-        target.bind(Binding(name, None))
+        binding = Binding(name, None, kind, node)
+        binding.written_in = scope
+        if self.in_handler:
+            binding.in_handler = True
+        target.bind(binding)
+        return binding
 
     def _imports(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         target = scope
@@ -307,22 +400,24 @@ class _Collector:
                 else:
                     name = qualname = alias.name.split(".", 1)[0]
                 self.count(name)
-                self._bind_import(target, Binding(name, qualname, node, alias))
+                self._bind_import(target, Binding(name, qualname, "import", alias, node, alias))
             return
         module = node.module or ""
         for alias in node.names:
             if alias.name == "*":
                 if node.level == 0:
-                    star = Binding("*", module, node, alias, star=True)
-                    star.scope = target
+                    star = Binding("*", module, "import", alias, node, alias, star=True)
+                    star.scope = star.written_in = target
                     target.star_modules.append(star)
                 continue
             name = alias.asname or alias.name
             self.count(name)
             qualname = f"{module}.{alias.name}" if node.level == 0 else None
-            self._bind_import(target, Binding(name, qualname, node, alias))
+            self._bind_import(target, Binding(name, qualname, "import", alias, node, alias))
 
     def _bind_import(self, scope: Scope, binding: Binding) -> None:
+        binding.written_in = scope
+        binding.in_handler = self.in_handler > 0
         if binding.name in scope.globals:
             self.module.bind(binding)
         else:
@@ -345,6 +440,7 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 _HANDLERS: dict[type, object] = {
     ast.Name: _Collector._name,
     ast.Attribute: _Collector._attribute,
+    ast.Assign: _Collector._assign,
     ast.Call: _Collector._call,
     ast.Import: _Collector._import,
     ast.ImportFrom: _Collector._import,
@@ -358,7 +454,7 @@ _HANDLERS: dict[type, object] = {
     ast.DictComp: _Collector._comprehension,
     ast.Global: _Collector._global,
     ast.Nonlocal: _Collector._nonlocal,
-    ast.ExceptHandler: _Collector._named_binding,
+    ast.ExceptHandler: _Collector._handler,
     ast.MatchAs: _Collector._named_binding,
     ast.MatchStar: _Collector._named_binding,
     ast.MatchMapping: _Collector._named_binding,
@@ -377,7 +473,7 @@ def _is_framework(qualname: str | None) -> bool:
 
 
 def analyse(tree: ast.Module) -> Analysis:
-    collector = _Collector()
+    collector = _Collector(tree)
     collector.walk_body(tree.body, collector.module)
     module = collector.module
 
@@ -392,27 +488,33 @@ def analyse(tree: ast.Module) -> Analysis:
         if any(_is_framework(star.qualname) for star in scope.star_modules):
             relevant.update(CLASS_NAMES)
 
-    uses: dict[tuple[int, str], list[ast.Name]] = {}
-    resolved: dict[int, tuple[str, list[Binding], Scope]] = {}
+    uses: dict[tuple[Scope, str], list[ast.Name]] = {}
+    resolved: dict[ast.Name, tuple[str, list[Binding], Scope]] = {}
     for node, scope in collector.loads:
         if node.id not in relevant:
             continue
         qualname, bindings, owner = _resolve(node.id, scope, module)
         if owner is None or not bindings:
             continue
-        uses.setdefault((id(owner), node.id), []).append(node)
+        uses.setdefault((owner, node.id), []).append(node)
         if qualname is not None and _is_framework(qualname):
-            resolved[id(node)] = (qualname, bindings, owner)
+            resolved[node] = (qualname, bindings, owner)
+
+    def fallbacks(bindings: list[Binding], owner: Scope) -> list[Binding]:
+        if not bindings or bindings[0].star:
+            return []
+        return [b for b in owner.bindings.get(bindings[0].name, ()) if b.qualname is None]
 
     references: list[Reference] = []
-    claimed: set[int] = set()  # Name nodes that are the root of a longer chain
+    claimed: set[ast.Name] = set()  # Name nodes that are the root of a longer chain
+    call_funcs = collector.call_funcs
     for chain, scope in collector.chains:
         root = chain[0]
         assert isinstance(root, ast.Name)
-        hit = resolved.get(id(root))
+        hit = resolved.get(root)
         if hit is None:
             continue
-        qualname, bindings, _ = hit
+        qualname, bindings, owner = hit
         parts = [qualname]
         for level in chain[1:]:
             assert isinstance(level, ast.Attribute)
@@ -420,23 +522,42 @@ def analyse(tree: ast.Module) -> Analysis:
             spelled = ".".join(parts)
             api = BY_NAME.get(spelled)
             if api is not None:
-                claimed.add(id(root))
+                claimed.add(root)
                 references.append(
-                    Reference(level, spelled, api, root, bindings, scope, collector.call_funcs.get(id(level)))
+                    Reference(level, spelled, api, root, bindings, scope, call_funcs.get(level),
+                              fallback=fallbacks(bindings, owner))
                 )
                 break
         else:
-            claimed.add(id(root))
+            claimed.add(root)
     for node, scope in collector.loads:
-        if id(node) in claimed:
+        if node in claimed:
             continue
-        hit = resolved.get(id(node))
+        hit = resolved.get(node)
         if hit is None:
             continue
-        qualname, bindings, _ = hit
+        qualname, bindings, owner = hit
         api = BY_NAME.get(qualname)
         if api is not None:
-            references.append(Reference(node, qualname, api, node, bindings, scope, collector.call_funcs.get(id(node))))
+            references.append(Reference(node, qualname, api, node, bindings, scope, call_funcs.get(node),
+                                        fallback=fallbacks(bindings, owner)))
+    # ``getattr(torch.optim, "RMSprop")``: the class reached through a string.
+    for call, scope in collector.getattr_calls:
+        if len(call.args) < 2 or call.keywords:
+            continue
+        obj, attr = call.args[0], call.args[1]
+        if not (type(attr) is ast.Constant and isinstance(attr.value, str)):
+            continue  # a computed name: cannot be known, left alone
+        root: ast.expr = obj
+        while type(root) is ast.Attribute:
+            root = root.value  # type: ignore[attr-defined]
+        if type(root) is not ast.Name or root not in resolved or _resolve("getattr", scope, module)[1]:
+            continue  # not a framework module, or ``getattr`` is not the builtin
+        spelled = f"{_dotted(obj, resolved[root][0])}.{attr.value}"
+        api = BY_NAME.get(spelled)
+        if api is not None:
+            references.append(Reference(call, spelled, api, root, resolved[root][1], scope,
+                                        call_funcs.get(call), via_getattr=call))
     references.sort(key=lambda r: (r.node.lineno, r.node.col_offset))
     return Analysis(
         tree=tree,
@@ -444,10 +565,17 @@ def analyse(tree: ast.Module) -> Analysis:
         references=references,
         uses=uses,
         name_counts=collector.name_counts,
-        stmt_blocks=collector.stmt_blocks,
         scopes=collector.scopes,
-        stmt_scope=collector.stmt_scope,
+        loads=collector.loads,
     )
+
+
+def _dotted(node: ast.expr, root_qualname: str) -> str:
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    return ".".join([root_qualname, *reversed(attrs)])
 
 
 class LineIndex:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..findings import Finding
 from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES, Options
 from .analysis import Analysis, analyse
-from .pipeline import Module, Site, build, check, edits_for, planner, report_rewrite, select, splice
+from .pipeline import Module, Site, build, call_failure, check, edits_for, planner, report_rewrite, select, splice
 from .plan import CallPlan
 from .prefilter import might_contain_calls
 from .lr_to_torch import insert_edits
@@ -86,7 +86,7 @@ def parse(source: str) -> ast.Module:
 
 
 def convert_source(
-    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False
+    source: str, options: Options | None = None, *, path: str = "<stdin>", predict: bool = False, opaque: str = ""
 ) -> Conversion:
     """Rewrite the RMSProp calls in ``source`` as ``options`` say.
 
@@ -98,6 +98,10 @@ def convert_source(
     returned as given, and libcst is never imported.  The one thing it cannot
     foresee is a call that the libcst stage refuses (RMS002, e.g. an argument to
     drop whose value holds a comment); convert reports those.
+
+    ``opaque`` is code that runs with this module but that it cannot see (a
+    notebook's magics and cells that do not parse): an import whose name occurs
+    there is never removed.
     """
     options = options or Options()
     if not might_contain_calls(source):
@@ -115,27 +119,40 @@ def convert_source(
         sys.setrecursionlimit(limit)
     if not analysis.references:
         return Conversion(source)
-    return _run(source, options, path, analysis, predict)
+    return _run(source, options, path, analysis, predict, opaque)
 
 
-def _run(source: str, options: Options, path: str, analysis: Analysis, predict: bool) -> Conversion:
+def _run(source: str, options: Options, path: str, analysis: Analysis, predict: bool, opaque: str = "") -> Conversion:
     """select -> plan -> build -> splice -> check, then the reports (see ``pipeline.py``)."""
-    module = Module(source, path, analysis)
+    module = Module(source, path, analysis, opaque)
     selection = select(module, options)
     follow(module, selection, options)  # uses of the rewritten optimizers; their schedulers (uses.py)
     findings = list(selection.findings)
+    verified: dict[int, Finding | None] = {}
+    if options.verify:
+        # Simulated before building: a call whose simulation raises is left
+        # unchanged with RMS002, like one whose planning raises (select).
+        kept = []
+        for site in selection.sites:
+            try:
+                verified[id(site)] = _verification(module, site, options)
+            except Exception as exc:  # noqa: BLE001 - the per-call boundary (issue 10)
+                findings.append(module.finding("RMS002", f"call left unchanged: {call_failure(exc)}", site.call))
+                continue
+            kept.append(site)
+        selection.sites = kept
     if not selection.sites:
         return _done(source, source, findings)
     if predict:
         for site in selection.sites:
-            findings.extend(_reports(module, site, options))
+            findings.extend(_reports(module, site, options, verified))
         return _done(source, source, findings, changed=True)
 
     imports, built, refused = build(module, selection.sites)
     findings.extend(refused)
     new_source = splice(source, edits_for(imports, built) + insert_edits(module, built, imports))
     for item in built:
-        findings.extend(_reports(module, item.site, options))
+        findings.extend(_reports(module, item.site, options, verified))
     problem = check(new_source)
     if problem is not None:  # pragma: no cover - a bug guard
         findings = [f for f in findings if f.code in _KEPT_ON_ABANDON or f.severity == "error"]
@@ -150,20 +167,30 @@ def _run(source: str, options: Options, path: str, analysis: Analysis, predict: 
     return conversion
 
 
-def _reports(module: Module, site: Site, options: Options) -> list[Finding]:
+def _reports(module: Module, site: Site, options: Options, verified: dict[int, Finding | None]) -> list[Finding]:
     findings = report_rewrite(module, site)
     if options.verify:
-        from .verification import verification_finding
-
-        def locate(code: str, message: str, **extra) -> Finding:
-            return module.finding(code, message, site.call, **extra)
-
-        finding = verification_finding(
-            locate, site.plan, options.eps_mapping, planner(module, site.ref, options), options.mindspore_device
-        )
+        finding = verified[id(site)] if id(site) in verified else _verification(module, site, options)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _verification(module: Module, site: Site, options: Options) -> Finding | None:
+    import warnings
+
+    from .verification import verification_finding
+
+    def locate(code: str, message: str, **extra) -> Finding:
+        return module.finding(code, message, site.call, **extra)
+
+    with warnings.catch_warnings():
+        # numpy's "overflow encountered" for a huge literal is not a message for
+        # the user: the verdict already says "max abs diff inf".
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return verification_finding(
+            locate, site.plan, options.eps_mapping, planner(module, site.ref, options), options.mindspore_device
+        )
 
 
 def _done(source: str, new_source: str, findings: list[Finding], changed: bool | None = None) -> Conversion:

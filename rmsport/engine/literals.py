@@ -5,8 +5,17 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import sys
 
 NOT_LITERAL = object()
+
+# Every number we fold must fit a Python float: the frameworks store learning
+# rates and epsilons as floats, and the rewrite may write a value back as one.
+# Bounding the *size* of every intermediate result (not only the exponent)
+# keeps the cost of folding any expression tiny: ``((9**64)**64)**64`` would
+# otherwise build a number with millions of digits before anyone looked at it.
+MAX_INT_BITS = 1024
+_FLOAT_MAX = sys.float_info.max
 
 _BINOPS = {
     ast.Add: operator.add,
@@ -24,7 +33,10 @@ def literal_value(node: ast.expr) -> object:
     ``10 ** -8``), which real code writes for learning rates.
     """
     if isinstance(node, ast.Constant):
-        return node.value
+        value = node.value
+        if _is_number(value) and not _fits(value):
+            return NOT_LITERAL  # 1e999 (inf) or an integer no float can hold
+        return value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = literal_value(node.operand)
         if _is_number(value):
@@ -36,16 +48,38 @@ def literal_value(node: ast.expr) -> object:
             return NOT_LITERAL
         if isinstance(node.op, ast.Pow) and abs(right) > 64:  # type: ignore[arg-type]
             return NOT_LITERAL  # no 10**10**10 surprises
+        if isinstance(node.op, ast.Pow) and _pow_too_large(left, right):  # type: ignore[arg-type]
+            return NOT_LITERAL  # decided before computing it: the cost is the point
         try:
-            return _BINOPS[type(node.op)](left, right)
+            result = _BINOPS[type(node.op)](left, right)
         except (ArithmeticError, ValueError):
             return NOT_LITERAL
+        # (-1) ** 0.5 is complex; 1e300 * 1e300 is inf: neither is a literal we can write back.
+        return result if _is_number(result) and _fits(result) else NOT_LITERAL
     if isinstance(node, (ast.List, ast.Tuple)):
         values = [literal_value(elt) for elt in node.elts]
         if any(v is NOT_LITERAL for v in values):
             return NOT_LITERAL
         return values if isinstance(node, ast.List) else tuple(values)
     return NOT_LITERAL
+
+
+def _fits(value: int | float) -> bool:
+    """A finite number a float can hold (ints beyond ~1.8e308 cannot)."""
+    if isinstance(value, int):
+        return value.bit_length() <= MAX_INT_BITS and abs(value) <= _FLOAT_MAX
+    return math.isfinite(value)
+
+
+def _pow_too_large(base: int | float, exponent: int | float) -> bool:
+    """Whether ``base ** exponent`` would be an integer beyond :data:`MAX_INT_BITS`.
+
+    Only int ** positive int builds big numbers; floats overflow (and raise)
+    at once.  The result has at least ``(bits(base) - 1) * exponent`` bits.
+    """
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0 or abs(base) <= 1:
+        return False
+    return (abs(base).bit_length() - 1) * exponent > MAX_INT_BITS
 
 
 def _is_number(value: object) -> bool:

@@ -40,6 +40,7 @@ class Module:
     source: str
     path: str
     analysis: Analysis
+    opaque: str = ""  # code that runs with the module but is not in it (notebook magics): keeps imports
     index: LineIndex = field(init=False)
     newline: str = field(init=False)
 
@@ -97,9 +98,17 @@ def planner(module: Module, ref: Reference, options: Options) -> Callable[[Api, 
             eps_mapping=eps_mapping,
             device=options.mindspore_device,
             qualname_of=lambda node: module.analysis.qualname_of(node, ref.scope),
+            value_of=lambda node: module.analysis.value_of(node, ref.scope, call),
         )
 
     return plan
+
+
+def call_failure(exc: Exception) -> str:
+    """Why planning or simulating one call failed, as an RMS002 message says it."""
+    if isinstance(exc, OverflowError):
+        return f"a value is too large for a float ({exc})"
+    return f"cannot plan or simulate it ({type(exc).__name__}: {exc})"
 
 
 # -- select + plan ------------------------------------------------------------
@@ -113,6 +122,17 @@ def select(module: Module, options: Options) -> Selection:
     for ref in module.analysis.references:
         dst = direction.get(ref.api.qualname)
         misspelled = ref.spelled in MISSPELLED
+        if ref.via_getattr is not None:
+            if dst is not None:
+                out.findings.append(
+                    module.finding(
+                        "RMS104",
+                        f"{ref.spelled} is reached through getattr with a string; not rewritten: write "
+                        "the target class there by hand (or spell it as an attribute and convert again)",
+                        ref.via_getattr,
+                    )
+                )
+            continue
         if dst is None:
             if misspelled and ref.api.qualname in target_apis:
                 dst = ref.api.qualname
@@ -121,7 +141,10 @@ def select(module: Module, options: Options) -> Selection:
         if misspelled:
             out.findings.append(
                 module.finding(
-                    "RMS102", f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}", ref.node
+                    "RMS102",
+                    f"{ref.spelled} does not exist (AttributeError); the class is {ref.api.qualname}"
+                    + _positional_order_note(ref),
+                    ref.node,
                 )
             )
         if ref.call is None:
@@ -134,7 +157,24 @@ def select(module: Module, options: Options) -> Selection:
                 )
             )
             continue
-        plan = planner(module, ref, options)(APIS[dst], options.eps_mapping)
+        # One call's odd value (a complex root, a float overflow) must cost that
+        # call, not the file: anything raised while planning it leaves it
+        # unchanged with RMS002 (issue 10).
+        try:
+            plan = planner(module, ref, options)(APIS[dst], options.eps_mapping)
+        except Exception as exc:  # noqa: BLE001 - the per-call boundary
+            out.findings.append(module.finding("RMS002", f"call left unchanged: {call_failure(exc)}", ref.call))
+            continue
+        if ref.fallback and not plan.blocked:
+            plan.report(
+                "RMS105",
+                f"{ref.root.id} falls back to None on line {getattr(ref.fallback[0].node, 'lineno', '?')} "
+                "(an except clause) when "
+                f"the import fails; the call can only run with the imported class, so it is rewritten for "
+                f"{plan.dst.qualname}, imported where the old import was (with the same fallback when "
+                f"{ref.root.id} is not used elsewhere)",
+                ref.node,
+            )
         if plan.blocked:
             # The call stays as it is: only say why.
             for code, message, node, severity in plan.reports:
@@ -144,6 +184,27 @@ def select(module: Module, options: Options) -> Selection:
         start, end = module.index.span(ref.call)
         out.sites.append(Site(ref, ref.call, plan, start, end))
     return out
+
+
+def _positional_order_note(ref: Reference) -> str:
+    """For a torch-looking misspelling of a MindSpore class called with positional
+    arguments: where MindSpore's order reads them differently from torch's."""
+    from ..tables.optimizers import TORCH
+
+    if ref.call is None or ref.api.framework != "mindspore" or len(ref.call.args) < 3:
+        return ""
+    torch_order = APIS[TORCH].positional
+    differ = [
+        f"argument {i + 1} ({ast.unparse(node)}) is {ref.api.keywords[mine]} in MindSpore's order, "
+        f"{APIS[TORCH].keywords[theirs]} in torch's"
+        for i, (node, mine, theirs) in enumerate(zip(ref.call.args, ref.api.positional, torch_order))
+        if mine != theirs
+    ]
+    if not differ:
+        return ""
+    return "; the torch-style spelling suggests torch's argument order: " + "; ".join(differ) + (
+        " (the call is converted in MindSpore's order: check it)"
+    )
 
 
 # -- build --------------------------------------------------------------------
@@ -173,6 +234,7 @@ def build(module: Module, sites: list[Site]) -> tuple[ImportPlan, list[Built], l
             module.index,
             [(s.ref, s.plan.dst.qualname) for s in live if not _attr_fix(s)],
             module.newline,
+            module.opaque,
         )
         built: list[Built] = []
         failed: Site | None = None

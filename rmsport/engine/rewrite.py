@@ -136,8 +136,11 @@ def _rewrite_arg(arg: cst.Arg, action: ArgAction) -> cst.Arg:
         value = _to_float(value)
     if action.literal_text is not None:  # ``torch.tensor(0.01)`` -> ``0.01``
         value = cst.parse_expression(action.literal_text)
-    if isinstance(value, cst.GeneratorExp) and not value.lpar:
-        # ``f(x for x in y)`` borrows the call's parentheses; a keyword cannot.
+    elif action.wrap_float:  # ``float(cfg.momentum)``: MindSpore checks isinstance(x, float)
+        value = cst.Call(func=cst.Name("float"), args=[cst.Arg(value)])
+    if isinstance(value, (cst.GeneratorExp, cst.NamedExpr)) and not value.lpar:
+        # ``f(x for x in y)`` borrows the call's parentheses, and ``f(p := x)``
+        # needs none; as a keyword's value both need their own.
         value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     equal = arg.equal
     if arg.keyword is None:

@@ -166,13 +166,12 @@ class _Tracker:
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self.tree = analysis.tree
-        # One walk: parents, and the loads / calls / imports the questions below need.
+        # One walk: parents, and the loads / calls the questions below need.
         # (Repeated ``ast.walk`` calls made this pass cost five times the analysis.)
         self.parents: dict[int, ast.AST] = {}
         self.name_loads: dict[str, list[ast.Name]] = {}
         self.attr_loads: dict[str, list[ast.Attribute]] = {}
         self.calls_named: dict[str, list[ast.Call]] = {}  # f(...) and x.f(...), by f
-        imports: dict[int, ast.AST] = {}
         parents = self.parents
         stack: list[ast.AST] = [self.tree]
         while stack:
@@ -189,8 +188,6 @@ class _Tracker:
                 name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
                 if name is not None:
                     self.calls_named.setdefault(name, []).append(node)  # type: ignore[arg-type]
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                imports[id(node)] = node
             for field_name in _fields(kind):
                 value = getattr(node, field_name, None)
                 if type(value) is list:
@@ -204,13 +201,12 @@ class _Tracker:
         self._binds_cache: dict[tuple[int, str], bool] = {}
         # Functions that hold an import: their names may resolve differently from the module's.
         self.func_scopes: dict[int, Scope] = {}
-        for stmt_id, scope in analysis.stmt_scope.items():
-            if scope.kind == "function":
-                stmt = imports.get(stmt_id)
-                if stmt is not None:
-                    func = self.enclosing(stmt, _FUNCS)
-                    if func is not None:
-                        self.func_scopes[id(func)] = scope
+        for owner in analysis.scopes:
+            written = [*(b for bs in owner.bindings.values() for b in bs), *owner.star_modules]
+            for binding in written:
+                scope = binding.written_in
+                if binding.kind == "import" and scope is not None and scope.kind == "function" and scope.node is not None:
+                    self.func_scopes[id(scope.node)] = scope
 
     # -- structure -------------------------------------------------------------
     def parent(self, node: ast.AST) -> ast.AST | None:

@@ -21,14 +21,16 @@
   cell is converted on its own instead.
 * A code cell that does not parse (even with its IPython lines masked) gets an
   RMS001 error finding, stays as it is, and is left out of the joined module.
-* Output layout follows the input: indent (Jupyter writes 1), key order,
-  ``ensure_ascii=False``, trailing newline, CRLF, and ``source`` as a list of
-  lines or a string, whichever the cell used.  A notebook with no changed cell
-  is returned as the very same text, byte for byte.  (Floats in metadata or
-  outputs are re-serialised by ``json``, so an exotic spelling like ``1E5``
-  would change in a converted notebook; Jupyter never writes those.)
+* Only the changed cells' ``source`` values change: the new sources are
+  spliced into the original JSON text (:mod:`.notebook_json`), nothing is
+  re-serialised, so escapes (``\\u00e9``, ``\\/``), duplicate keys, compact
+  cells, mixed line endings and number spellings elsewhere stay byte for byte.
+  Inside a changed cell, unchanged lines keep their spelling; ``source`` stays a
+  list of lines or a string, whichever the cell used.  A notebook with no
+  changed cell is returned as the very same text.
 * Findings carry ``cell`` = the index among *all* cells, lines relative to the
-  cell (the ``%%time`` line counts).
+  cell (the ``%%time`` line counts), and ``file_region``: where that code sits
+  in the .ipynb file, for GitHub annotations and SARIF.
 
 Errors: text that is not JSON, or JSON that is not an nbformat 4 notebook,
 raises :class:`NotebookError`, a subclass of both ``rmsport.engine.convert.ParseError``
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.convert import ParseError
 from ..findings import Finding
+from .notebook_json import FileLines, LayoutError, SourceSpan, file_position, locate, splice
 
 if TYPE_CHECKING:
     from ..engine.convert import Conversion, Options
@@ -307,7 +310,9 @@ def _convert_each(cells: list[_Cell], options: Options, path: str) -> dict[int, 
     return out
 
 
-def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[int, tuple[str, list[Finding]]] | None:
+def _convert_together(
+    cells: list[_Cell], options: Options, path: str, unparsed: str = ""
+) -> dict[int, tuple[str, list[Finding]]] | None:
     """Convert the cells as one module, the way the notebook runs: imports in
     cell 1 bind names in cell 5, an import the rewrite needs goes beside the
     import it replaces, wherever that cell is.  Cells are joined with a unique
@@ -327,8 +332,10 @@ def _convert_together(cells: list[_Cell], options: Options, path: str) -> dict[i
         starts.append(line)
         line += len(_NEWLINE.findall(text)) + 1
         pieces.append(f"{text}{token}_{cell.index}__\n")
+    # Magics run with the module but are masked from the core: their text keeps imports alive.
+    opaque = "\n".join(original for cell in cells if cell.masked for original in cell.masked.originals.values())
     try:
-        result = convert_source("".join(pieces), options, path=path)
+        result = convert_source("".join(pieces), options, path=path, opaque=opaque + "\n" + unparsed)
     except ParseError:
         return None  # e.g. a ``from __future__`` import in a later cell
     out_text = result.source
@@ -382,20 +389,47 @@ def convert_notebook(text: str, options: Options, *, path: str) -> Conversion:
         elif prepared is not None:
             ready.append(prepared)
 
-    results = _convert_together(ready, options, path) if ready else {}
+    # Cells that do not parse still run in the notebook: names they use keep their imports.
+    unparsed = "\n".join(sources[f.cell] for f in findings if f.cell is not None)
+    results = _convert_together(ready, options, path, unparsed) if ready else {}
     if results is None:
         results = _convert_each(ready, options, path)
 
-    changed = False
+    new_sources: dict[int, str] = {}
     for index, (new_source, cell_findings) in results.items():
         findings.extend(cell_findings)
         if new_source != sources[index]:
-            _set_cell_text(cells[index], new_source)
-            changed = True
+            new_sources[index] = new_source
     findings.sort(key=lambda f: (f.cell if f.cell is not None else -1, f.line, f.column))
-    if not changed:
+    spans = _locate(text) if findings or new_sources else None
+    if spans is not None:
+        _place_in_file(findings, spans, text)
+    if not new_sources:
         return Conversion(source=text, findings=findings, changed=False)
-    return Conversion(source=_dump(notebook, _detect_layout(text)), findings=findings, changed=True)
+    if spans is None:  # pragma: no cover - json.loads read it, so the scan does too
+        for index, new_source in new_sources.items():
+            _set_cell_text(cells[index], new_source)
+        return Conversion(source=_dump(notebook, _detect_layout(text)), findings=findings, changed=True)
+    return Conversion(source=splice(text, spans, new_sources), findings=findings, changed=True)
+
+
+def _locate(text: str) -> list[SourceSpan | None] | None:
+    try:
+        return locate(text)
+    except (LayoutError, IndexError, ValueError, RecursionError):  # pragma: no cover - see above
+        return None
+
+
+def _place_in_file(findings: list[Finding], spans: list[SourceSpan | None], text: str) -> None:
+    """Give each cell finding the region of the .ipynb file where its code is written."""
+    lines = FileLines(text)
+    for finding in findings:
+        if finding.cell is None or finding.cell >= len(spans) or spans[finding.cell] is None:
+            continue
+        span = spans[finding.cell]
+        line, column = file_position(span, lines, finding.line, finding.column)  # type: ignore[arg-type]
+        end_line, end_column = file_position(span, lines, finding.end_line, finding.end_column)  # type: ignore[arg-type]
+        finding.file_region = (line, column, end_line, end_column)
 
 
 def diff_notebook(old_text: str, new_text: str, path: str) -> str:

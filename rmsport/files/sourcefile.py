@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import codecs
 import errno
-import io
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass
@@ -94,7 +94,7 @@ def decode(data: bytes) -> SourceText:
     if NUL in data:
         raise SourceError(f"contains a NUL byte (at byte {data.index(NUL)})")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, _ = tokenize.detect_encoding(_python_lines(data))
     except SyntaxError as exc:
         raise SourceError(_cookie_reason(str(exc), data)) from None
     bom = encoding == "utf-8-sig"
@@ -129,6 +129,18 @@ def decode(data: bytes) -> SourceText:
         if not same:
             raise SourceError(f"bytes do not round-trip through encoding {encoding}")
     return SourceText(text, encoding, bom)
+
+
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
+
+
+def _python_lines(data: bytes):
+    """A ``readline`` that ends lines where Python's tokenizer does: at
+    ``\r\n``, ``\n`` *and* a lone ``\r``.  ``io.BytesIO.readline`` knows only
+    ``\n``, so a file with old-Mac line endings and a ``latin-1`` cookie on
+    line 1 looked like one long line that is not UTF-8."""
+    lines = (match.group() for match in _LINE.finditer(data) if match.group())
+    return lambda: next(lines, b"")
 
 
 def _cookie_reason(message: str, data: bytes) -> str:
@@ -216,19 +228,42 @@ def read_source_path(path: str | os.PathLike[str]) -> tuple[bytes, SourceText]:
     return read_source(path)
 
 
+TEMP_NAME_BYTES = 100  # of the original name; with ".", ".", 8 random and the suffix: 122 < NAME_MAX (255)
+
+
 def temp_name_for(target: Path) -> tuple[str, str]:
     """The ``mkstemp`` prefix and suffix for a temp file next to *target*.
 
     The name starts with a dot and ends in ``.rmsport-tmp``; the original
-    name is shortened so that the temp name stays within NAME_MAX.
+    name is shortened so that the temp name stays within NAME_MAX, which
+    counts *bytes*: 100 characters of a non-ASCII name can be 400 bytes.
+    The cut never splits a UTF-8 character.
     """
-    return f".{target.name[:100]}.", TEMP_SUFFIX
+    raw = os.fsencode(target.name)
+    cut = TEMP_NAME_BYTES
+    while cut < len(raw) and cut > 0 and 0x80 <= raw[cut] < 0xC0:  # a continuation byte
+        cut -= 1
+    return f".{os.fsdecode(raw[:cut])}.", TEMP_SUFFIX
+
+
+def is_read_only(info: os.stat_result, path: str | os.PathLike[str]) -> bool:
+    """What an editor calls read-only: no write bit at all (``chmod 0444``; true
+    for root too, who could write anyway), or no write permission for us."""
+    if not stat.S_IMODE(info.st_mode) & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return True
+    try:
+        return not os.access(path, os.W_OK)
+    except OSError:  # pragma: no cover - access() does not fail on a file we just opened
+        return False
 
 
 def write_atomic(
     path: str | os.PathLike[str],
     data: bytes,
     expected: bytes | None = None,
+    *,
+    allow_read_only: bool = False,
+    notes: list[str] | None = None,
 ) -> bool:
     """Atomically replace the content of *path* (or of its symlink target) with *data*.
 
@@ -237,6 +272,13 @@ def write_atomic(
     :class:`SourceError` ``"changed on disk while converting"`` is raised and
     nothing is written.  If the file already holds *data*, nothing is written
     either.  Returns whether the file was written.
+
+    A file without write permission (see :func:`is_read_only`) is refused
+    with :class:`SourceError` unless *allow_read_only*: renaming over it would
+    succeed (a rename needs only the folder's permission), silently.  When
+    the file's owner or group cannot be given to the new file (``fchown`` is
+    refused to non-root users for a file they do not own), the file is
+    written and a sentence saying what changed is appended to *notes*.
 
     Every failure raises :class:`SourceError` (the original is untouched and
     the temp file removed); ``KeyboardInterrupt`` and other non-``Exception``
@@ -262,7 +304,14 @@ def write_atomic(
                 raise SourceError(_reason(exc)) from None
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError(f"not a regular file ({_kind(info.st_mode)})")
-        _replace(target, data, info)
+        if not allow_read_only and is_read_only(info, target):
+            raise SourceError(
+                f"file is read-only (mode {stat.S_IMODE(info.st_mode):04o}); "
+                "pass --write-read-only to rewrite it anyway"
+            )
+        note = _replace(target, data, info)
+        if note and notes is not None:
+            notes.append(note)
         return True
     finally:
         if lock_fd is not None:
@@ -327,7 +376,9 @@ def _read_fd(fd: int) -> bytes:
         raise SourceError(_reason(exc)) from None
 
 
-def _replace(target: Path, data: bytes, info: os.stat_result) -> None:
+def _replace(target: Path, data: bytes, info: os.stat_result) -> str:
+    """Write *data* next to *target* and rename it over; returns a note when
+    the owner or group could not be kept (else "")."""
     prefix, suffix = temp_name_for(target)
     try:
         import tempfile  # only when writing: keeps check's start-up small
@@ -335,16 +386,14 @@ def _replace(target: Path, data: bytes, info: os.stat_result) -> None:
         fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
     except OSError as exc:
         raise SourceError(_reason(exc)) from None
+    note = ""
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-            if hasattr(os, "fchown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
-                try:
-                    os.fchown(handle.fileno(), info.st_uid, info.st_gid)
-                except OSError:
-                    pass  # best effort, as with any editor's save
+            if hasattr(os, "fchown"):
+                note = _keep_owner(handle.fileno(), info)
             if hasattr(os, "fchmod"):
                 os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
         if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before 3.13
@@ -359,6 +408,52 @@ def _replace(target: Path, data: bytes, info: os.stat_result) -> None:
             raise SourceError(_reason(exc)) from None
         raise
     _fsync_dir(target.parent)
+    return note
+
+
+def _keep_owner(fd: int, info: os.stat_result) -> str:
+    """Give the temp file the original's owner and group, as far as we may:
+    the owner only root can give away, the group any member of it.  Returns
+    what could not be kept, for the user to hear about (else "")."""
+    now = os.fstat(fd)
+    if (now.st_uid, now.st_gid) == (info.st_uid, info.st_gid):
+        return ""
+    reason = ""
+    try:
+        os.fchown(fd, info.st_uid, info.st_gid)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        try:
+            os.fchown(fd, -1, info.st_gid)  # at least the group
+        except OSError:
+            pass
+    now = os.fstat(fd)
+    lost = []
+    if now.st_uid != info.st_uid:
+        lost.append(f"owner {_user(info.st_uid)} is now {_user(now.st_uid)}")
+    if now.st_gid != info.st_gid:
+        lost.append(f"group {_group(info.st_gid)} is now {_group(now.st_gid)}")
+    if not lost:
+        return ""
+    return "written, but " + " and ".join(lost) + f" (fchown: {reason or 'refused'})"
+
+
+def _user(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return str(gid)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -11,7 +11,9 @@ say "torch calls it ``lr``, MindSpore ``learning_rate``" without a pairwise map.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 TORCH = "torch.optim.RMSprop"
 MS_NN = "mindspore.nn.RMSProp"
@@ -285,59 +287,83 @@ DROPS: dict[str, Drop] = {
 }
 
 # Which calls are converted, and to what, for each --to / --target.
-# source qualname -> target qualname
-DIRECTIONS: dict[tuple[str, str], dict[str, str]] = {
-    ("mindspore", "nn"): {TORCH: MS_NN},
-    ("mindspore", "experimental"): {TORCH: MS_EXPERIMENTAL},
-    ("torch", "nn"): {MS_NN: TORCH, MS_EXPERIMENTAL: TORCH},
-    ("torch", "experimental"): {MS_NN: TORCH, MS_EXPERIMENTAL: TORCH},
+# source qualname -> target qualname (read-only: one table shared by every run).
+DIRECTIONS: dict[tuple[str, str], Mapping[str, str]] = {
+    ("mindspore", "nn"): MappingProxyType({TORCH: MS_NN}),
+    ("mindspore", "experimental"): MappingProxyType({TORCH: MS_EXPERIMENTAL}),
+    ("torch", "nn"): MappingProxyType({MS_NN: TORCH, MS_EXPERIMENTAL: TORCH}),
+    ("torch", "experimental"): MappingProxyType({MS_NN: TORCH, MS_EXPERIMENTAL: TORCH}),
 }
 
 
-# For each target, in order of preference: reuse an existing binding of one of
-# ``reuse`` (qualified name of module -> attribute path to append); otherwise add
-# the first import from ``add`` whose bound name is free in the file.
-TARGET_SPELLINGS: dict[str, dict[str, object]] = {
-    MS_NN: {
-        "reuse": (
-            ("mindspore.nn", "RMSProp"),
-            ("mindspore.nn.RMSProp", ""),
-            ("mindspore", "nn.RMSProp"),
-            ("mindspore.nn.optim", "RMSProp"),
+@dataclass(frozen=True)
+class Reuse:
+    """An existing binding of ``module`` spells the class as ``<name>.<attr>`` (or ``<name>``)."""
+
+    module: str
+    attr: str
+
+
+@dataclass(frozen=True)
+class AddImport:
+    """An import to add: the statement, the name it binds, and how the call is then spelled."""
+
+    statement: str
+    name: str
+    expr: str
+
+
+@dataclass(frozen=True)
+class Spellings:
+    """For one target, in order of preference: reuse one of ``reuse`` (when its
+    binding is in place wherever the rewritten calls run), else add the first
+    import of ``add`` whose bound name is free in the file."""
+
+    reuse: tuple[Reuse, ...]
+    add: tuple[AddImport, ...]
+
+
+TARGET_SPELLINGS: dict[str, Spellings] = {
+    MS_NN: Spellings(
+        reuse=(
+            Reuse("mindspore.nn", "RMSProp"),
+            Reuse("mindspore.nn.RMSProp", ""),
+            Reuse("mindspore", "nn.RMSProp"),
+            Reuse("mindspore.nn.optim", "RMSProp"),
         ),
-        "add": (
-            ("from mindspore import nn", "nn", "nn.RMSProp"),
-            ("import mindspore", "mindspore", "mindspore.nn.RMSProp"),
-            ("import mindspore as ms", "ms", "ms.nn.RMSProp"),
-            ("from mindspore import nn as ms_nn", "ms_nn", "ms_nn.RMSProp"),
+        add=(
+            AddImport("from mindspore import nn", "nn", "nn.RMSProp"),
+            AddImport("import mindspore", "mindspore", "mindspore.nn.RMSProp"),
+            AddImport("import mindspore as ms", "ms", "ms.nn.RMSProp"),
+            AddImport("from mindspore import nn as ms_nn", "ms_nn", "ms_nn.RMSProp"),
         ),
-    },
-    MS_EXPERIMENTAL: {
-        "reuse": (
-            ("mindspore.experimental.optim", "RMSprop"),
-            ("mindspore.experimental.optim.RMSprop", ""),
-            ("mindspore", "experimental.optim.RMSprop"),
+    ),
+    MS_EXPERIMENTAL: Spellings(
+        reuse=(
+            Reuse("mindspore.experimental.optim", "RMSprop"),
+            Reuse("mindspore.experimental.optim.RMSprop", ""),
+            Reuse("mindspore", "experimental.optim.RMSprop"),
         ),
-        "add": (
-            ("from mindspore.experimental import optim", "optim", "optim.RMSprop"),
-            ("import mindspore", "mindspore", "mindspore.experimental.optim.RMSprop"),
-            ("import mindspore as ms", "ms", "ms.experimental.optim.RMSprop"),
-            ("from mindspore.experimental import optim as ms_optim", "ms_optim", "ms_optim.RMSprop"),
+        add=(
+            AddImport("from mindspore.experimental import optim", "optim", "optim.RMSprop"),
+            AddImport("import mindspore", "mindspore", "mindspore.experimental.optim.RMSprop"),
+            AddImport("import mindspore as ms", "ms", "ms.experimental.optim.RMSprop"),
+            AddImport("from mindspore.experimental import optim as ms_optim", "ms_optim", "ms_optim.RMSprop"),
         ),
-    },
-    TORCH: {
-        "reuse": (
-            ("torch.optim", "RMSprop"),
-            ("torch.optim.RMSprop", ""),
-            ("torch", "optim.RMSprop"),
+    ),
+    TORCH: Spellings(
+        reuse=(
+            Reuse("torch.optim", "RMSprop"),
+            Reuse("torch.optim.RMSprop", ""),
+            Reuse("torch", "optim.RMSprop"),
         ),
-        "add": (
-            ("import torch", "torch", "torch.optim.RMSprop"),
-            ("from torch import optim", "optim", "optim.RMSprop"),
-            ("import torch as th", "th", "th.optim.RMSprop"),
-            ("from torch import optim as torch_optim", "torch_optim", "torch_optim.RMSprop"),
+        add=(
+            AddImport("import torch", "torch", "torch.optim.RMSprop"),
+            AddImport("from torch import optim", "optim", "optim.RMSprop"),
+            AddImport("import torch as th", "th", "th.optim.RMSprop"),
+            AddImport("from torch import optim as torch_optim", "torch_optim", "torch_optim.RMSprop"),
         ),
-    },
+    ),
 }
 
 # Learning-rate schedule classes of MindSpore (mindspore.nn.*LR and the

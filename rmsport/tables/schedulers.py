@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .optimizers import Api
+from .optimizers import AddImport, Api, Reuse, Spellings
 
 TORCH_MODULE = "torch.optim.lr_scheduler"
 MS_MODULE = "mindspore.experimental.optim.lr_scheduler"
@@ -205,42 +205,44 @@ for _s in SCHEDULERS.values():
 TORCH_ONLY_QUALNAMES: dict[str, str] = {torch_qualname(n): why for n, why in TORCH_ONLY_CLASSES.items()}
 
 
-def spellings(qualname: str) -> dict[str, object]:
-    """How to spell a scheduler class in the output (the shape of optimizers.TARGET_SPELLINGS).
+def spellings(qualname: str) -> Spellings:
+    """How to spell a scheduler class in the output (a record like optimizers.TARGET_SPELLINGS').
 
     The first ``add`` candidate is the import the optimizer's own rewrite adds, so
     an optimizer and its scheduler share one import.
     """
     name = qualname.rsplit(".", 1)[1]
     if qualname.startswith(MS_MODULE):
-        return {
-            "reuse": (
-                (MS_MODULE, name),
-                (qualname, ""),
-                ("mindspore.experimental.optim", f"lr_scheduler.{name}"),
-                ("mindspore", f"experimental.optim.lr_scheduler.{name}"),
+        return Spellings(
+            reuse=(
+                Reuse(MS_MODULE, name),
+                Reuse(qualname, ""),
+                Reuse("mindspore.experimental.optim", f"lr_scheduler.{name}"),
+                Reuse("mindspore", f"experimental.optim.lr_scheduler.{name}"),
             ),
-            "add": (
-                ("from mindspore.experimental import optim", "optim", f"optim.lr_scheduler.{name}"),
-                ("import mindspore", "mindspore", f"mindspore.experimental.optim.lr_scheduler.{name}"),
-                ("import mindspore as ms", "ms", f"ms.experimental.optim.lr_scheduler.{name}"),
-                ("from mindspore.experimental import optim as ms_optim", "ms_optim", f"ms_optim.lr_scheduler.{name}"),
+            add=(
+                AddImport("from mindspore.experimental import optim", "optim", f"optim.lr_scheduler.{name}"),
+                AddImport("import mindspore", "mindspore", f"mindspore.experimental.optim.lr_scheduler.{name}"),
+                AddImport("import mindspore as ms", "ms", f"ms.experimental.optim.lr_scheduler.{name}"),
+                AddImport(
+                    "from mindspore.experimental import optim as ms_optim", "ms_optim", f"ms_optim.lr_scheduler.{name}"
+                ),
             ),
-        }
-    return {
-        "reuse": (
-            (TORCH_MODULE, name),
-            (qualname, ""),
-            ("torch.optim", f"lr_scheduler.{name}"),
-            ("torch", f"optim.lr_scheduler.{name}"),
+        )
+    return Spellings(
+        reuse=(
+            Reuse(TORCH_MODULE, name),
+            Reuse(qualname, ""),
+            Reuse("torch.optim", f"lr_scheduler.{name}"),
+            Reuse("torch", f"optim.lr_scheduler.{name}"),
         ),
-        "add": (
-            ("import torch", "torch", f"torch.optim.lr_scheduler.{name}"),
-            ("from torch import optim", "optim", f"optim.lr_scheduler.{name}"),
-            ("import torch as th", "th", f"th.optim.lr_scheduler.{name}"),
-            ("from torch import optim as torch_optim", "torch_optim", f"torch_optim.lr_scheduler.{name}"),
+        add=(
+            AddImport("import torch", "torch", f"torch.optim.lr_scheduler.{name}"),
+            AddImport("from torch import optim", "optim", f"optim.lr_scheduler.{name}"),
+            AddImport("import torch as th", "th", f"th.optim.lr_scheduler.{name}"),
+            AddImport("from torch import optim as torch_optim", "torch_optim", f"torch_optim.lr_scheduler.{name}"),
         ),
-    }
+    )
 
 # For --target nn (mindspore.nn.RMSProp takes a schedule as learning_rate=): the
 # mindspore.nn dynamic-lr function that builds the same per-step list, for the
