@@ -23,7 +23,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS003": (WARNING, "file written, but its owner or group could not be kept (fchown refused)"),
     "RMS101": (INFO, "call rewritten (or would be rewritten by convert)"),
     "RMS102": (WARNING, "misspelled class name that raises AttributeError in the real framework"),
-    "RMS103": (WARNING, "reference that is not a call (base class, isinstance, factory table); not rewritten"),
+    "RMS103": (WARNING, "reference that is not a call (base class, type check, annotation, table, argument, alias); not rewritten"),
     "RMS104": (WARNING, "class reached through getattr with a literal name; not rewritten"),
     "RMS105": (WARNING, "import of the class has a fallback in an except clause; rewritten for the import"),
     "RMS201": (INFO, "default drift: an omitted argument is pinned to the source default"),

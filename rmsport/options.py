@@ -29,3 +29,6 @@ class Options:
     eps_mapping: EpsMapping = "literal"
     verify: bool = False
     mindspore_device: Device = "ascend"
+    # black's/ruff's line-length for the file (its nearest pyproject.toml); None:
+    # judged from the file's own lines (rmsport.engine.layout).
+    line_length: int | None = None

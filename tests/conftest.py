@@ -79,3 +79,48 @@ def invoke(
     if text:
         return subprocess.CompletedProcess(args, result.exit_code, out.decode(), err.decode())
     return subprocess.CompletedProcess(args, result.exit_code, out, err)
+
+
+# Why framework tests skip, said where a reader looks: the header at the top and
+# a line just above pytest's own "N skipped" summary (no -rs needed).
+_FRAMEWORKS = ("torch", "mindspore")
+_INSTALL_HINT = "python -m pip install -e '.[frameworks]'"
+_SKIP_SUFFIX = " is not installed"
+
+
+def pytest_report_header(config) -> str:
+    import importlib.util
+
+    # find_spec does not import: the header costs nothing when they are present
+    missing = [name for name in _FRAMEWORKS if importlib.util.find_spec(name) is None]
+    if not missing:
+        return "rmsport: torch and mindspore found; framework tests run"
+    return (
+        f"rmsport: {' and '.join(missing)} not installed: tests that need them skip "
+        f"(install: {_INSTALL_HINT}; under CI they fail instead)"
+    )
+
+
+def _framework_skips(terminalreporter) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        reason = reason.removeprefix("Skipped: ")
+        if reason.endswith(_SKIP_SUFFIX):
+            name = reason[: -len(_SKIP_SUFFIX)]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    counts = _framework_skips(terminalreporter)
+    if not counts:
+        return
+    total = sum(counts.values())
+    names = " and ".join(sorted(counts))
+    terminalreporter.write_line(
+        f"{total} test{'s' if total != 1 else ''} skipped because {names} "
+        f"{'is' if len(counts) == 1 else 'are'} not installed; {_INSTALL_HINT} installs them",
+        yellow=True,
+    )

@@ -44,8 +44,9 @@ def test_check_exit_1_and_never_writes(torch_file: Path):
 def test_convert_then_check_is_clean(torch_file: Path):
     assert rmsport("convert", str(torch_file)).returncode == 0
     converted = torch_file.read_text()
-    assert "nn.RMSProp(params=model.trainable_params(), learning_rate=0.01, momentum=0.0" in converted
-    assert "decay=0.99, epsilon=1e-08)" in converted
+    # past 88 characters on one line, so broken one argument per line (issue 14)
+    assert "nn.RMSProp(\n    params=model.trainable_params(),\n    learning_rate=0.01,\n    momentum=0.0," in converted
+    assert "    decay=0.99,\n    epsilon=1e-08,\n)" in converted
     result = rmsport("check", str(torch_file))
     assert result.returncode == 0, result.stderr
     assert rmsport("convert", str(torch_file)).returncode == 0
@@ -133,7 +134,10 @@ def test_to_torch_round_trip(torch_file: Path):
     assert rmsport("convert", str(torch_file)).returncode == 0
     assert rmsport("convert", "--to", "torch", str(torch_file)).returncode == 0
     back = torch_file.read_text()
-    assert "torch.optim.RMSprop(params=model.parameters(), lr=0.01, momentum=0.0, alpha=0.99, eps=1e-08)" in back
+    assert (
+        "torch.optim.RMSprop(\n    params=model.parameters(),\n    lr=0.01,\n    momentum=0.0,\n"
+        "    alpha=0.99,\n    eps=1e-08,\n)"
+    ) in back
     assert "mindspore" not in back
 
 

@@ -56,7 +56,7 @@ def test_convert_hook_fails_then_passes(repo: Path, tmp_path: Path):
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
     converted = (repo / "train.py").read_text()
-    assert "nn.RMSProp(params=model.trainable_params(), learning_rate=0.01" in converted
+    assert "nn.RMSProp(\n    params=model.trainable_params(),\n    learning_rate=0.01," in converted
     # no progress bar or colour escapes under pre-commit
     assert "\x1b[" not in first.stdout
     second = _try_repo(repo, "rmsport-convert", tmp_path / "pc-home")
@@ -128,6 +128,7 @@ def test_readme_snippet_runs_with_real_pre_commit(repo: Path, tmp_path: Path):
     first = run()
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
-    assert "nn.RMSProp(params=model.trainable_params(), learning_rate=0.01" in (repo / "train.py").read_text()
+    # past 88 characters on one line: broken one argument per line (issue 14)
+    assert "nn.RMSProp(\n    params=model.trainable_params(),\n    learning_rate=0.01," in (repo / "train.py").read_text()
     second = run()
     assert second.returncode == 0, second.stdout + second.stderr

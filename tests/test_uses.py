@@ -207,7 +207,8 @@ def test_ms_cycliclr_to_torch_pins_cycle_momentum():
         "s = optim.lr_scheduler.CyclicLR(opt, 0.001, 0.01)\n"
     )
     out = convert_source(src, TO_TORCH).source
-    assert "CyclicLR(optimizer=opt, base_lr=0.001, max_lr=0.01, cycle_momentum=False)" in out
+    # 96 characters on one line: broken one argument per line (issue 14)
+    assert "CyclicLR(\n    optimizer=opt,\n    base_lr=0.001,\n    max_lr=0.01,\n    cycle_momentum=False,\n)" in out
 
 
 def test_a_user_class_named_model_is_not_mindspore_wiring():

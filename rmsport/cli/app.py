@@ -251,6 +251,7 @@ def _run(
         from ..files.discovery import Skipped, iter_source_paths
 
         skipped: list[Skipped] = []
+        left_out: list[Skipped] = []  # on purpose (links out of the tree): info, not errors
         files = iter_source_paths(
             file_paths,
             exclude=list(exclude) or None,
@@ -258,6 +259,7 @@ def _run(
             force_exclude=force_exclude,
             respect_gitignore=not no_gitignore,
             errors=skipped,
+            notes=left_out,
         )
         from .progress import progress_for
 
@@ -272,6 +274,9 @@ def _run(
             )
         for item in skipped:
             collect(_skipped_result(str(item.path), item.reason))
+        if not quiet:
+            for item in sorted(left_out, key=lambda item: item.path.parts):
+                console.print(f"info: skipped {item.path}: {item.reason}", markup=False)
 
     # ``convert -`` owns stdout (the converted code); its machine output goes
     # to stderr so the two never mix.
@@ -338,6 +343,12 @@ def _files(count: int) -> str:
     return f"{count} file{'s' if count != 1 else ''}"
 
 
+# The standard problem's length (rmsport.numerics.verify.STANDARD_STEPS; a test
+# keeps the two equal): its noise is drawn for that many steps, so --steps
+# cannot go further without --grads.  Kept here so --help does not import numpy.
+COMPARE_MAX_STEPS = 300
+
+
 @main.command()
 @click.argument("call")
 @click.option("--to", type=click.Choice(TO_CHOICES), default=None,
@@ -345,8 +356,10 @@ def _files(count: int) -> str:
 @click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True)
 @click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True)
 @_DEVICE_OPTION
-@click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None, help="Steps to simulate.")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+@click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None,
+              help=f"Steps to simulate: 1..{COMPARE_MAX_STEPS} on the standard problem (default: all of it); "
+                   "with --grads, up to the recording's length.")
+@click.option("--plot", default=None, metavar="FILE.png",
               help="Also write a PNG of both trajectories (needs matplotlib: pip install 'rmsport[plot]').")
 @click.option("--grads", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Replay gradients recorded from your run (.npz: grad/<name> arrays of shape (steps, *shape)) "
@@ -355,7 +368,7 @@ def _files(count: int) -> str:
               help="With --grads: start both optimizers from this optimizer state (a torch.save file or a "
                    "MindSpore .ckpt; needs 'rmsport[state]').")
 def compare(call: str, to: str | None, target: str, eps_mapping: str, mindspore_device: str, steps: int | None,
-            plot: Path | None, grads: Path | None, state_file: Path | None) -> None:
+            plot: str | None, grads: Path | None, state_file: Path | None) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -364,6 +377,25 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, mindspore_
     from ..engine.single_call import CallError, plan_single_call
 
     console = _stderr_console()
+    replaying = grads is not None or state_file is not None
+    if steps is not None and steps > COMPARE_MAX_STEPS and not replaying:
+        raise click.BadParameter(
+            f"{steps}: the standard problem has {COMPARE_MAX_STEPS} steps (use 1..{COMPARE_MAX_STEPS}, "
+            "or --grads to replay a longer recording)",
+            param_hint="'--steps'",
+        )
+    plot_path = None
+    if plot is not None and not replaying:  # the replay says itself that --plot does not combine with it
+        # Everything that can stop the picture is checked before computing.
+        from ..numerics.compare import require_matplotlib
+        from .plotfile import PlotPathError, check_plot_path
+
+        try:
+            require_matplotlib()
+            plot_path = check_plot_path(plot)
+        except (RuntimeError, PlotPathError) as exc:
+            _print_error(console, str(exc))
+            sys.exit(EXIT_USAGE)
     try:
         planned = plan_single_call(
             call,
@@ -374,28 +406,33 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, mindspore_
         _print_error(console, str(exc))
         sys.exit(EXIT_USAGE)
     from rich.console import Console
+    from rich.text import Text
 
-    from ..numerics.compare import render_comparison, write_plot
+    from ..numerics.compare import render_comparison, render_plot
 
     out = Console(highlight=False, soft_wrap=True)
-    out.print(f"[bold]convert writes[/bold] {planned.rewritten_text}", highlight=False)
+    # Text, not markup: the user's call ("[w, b]", "# [/]") is printed as written.
+    out.print(Text.assemble(("convert writes", "bold"), " ", planned.rewritten_text), highlight=False)
     for finding in planned.findings:
         if finding.code not in ("RMS101",):
-            out.print(f"  [dim]{finding.code}[/dim] {finding.message}")
-    if grads is not None or state_file is not None:
+            out.print(Text.assemble("  ", (finding.code, "dim"), " ", finding.message))
+    if replaying:
         from .state import replay_command
 
         sys.exit(replay_command(out, console, planned, grads, state_file, steps, plot))
     extra = {"steps": steps} if steps else {}
     render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs,
                       device=mindspore_device, **extra)
-    if plot is not None:
+    if plot_path is not None:
+        from .plotfile import PlotPathError, write_png
+
         try:
-            write_plot(plot, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
-        except RuntimeError as exc:
+            data, _ = render_plot(planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+            write_png(plot_path, data)
+        except (ValueError, PlotPathError) as exc:
             _print_error(console, str(exc))
             sys.exit(EXIT_USAGE)
-        console.print(f"wrote {plot}")
+        console.print(f"wrote {plot_path}", markup=False)
 
 
 from .state import state_group  # noqa: E402  (the group imports nothing heavy)

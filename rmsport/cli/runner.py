@@ -11,7 +11,7 @@ import difflib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,9 +123,11 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
     ``data`` is the file's content when the caller has already read it.
     """
+    from ..files.line_length import with_line_length
     from ..files.sourcefile import SourceError, encode, read_bytes, write_atomic
 
     name = display or str(path)
+    job = replace(job, options=with_line_length(job.options, path))  # the project's line-length
     if data is None:
         try:
             data = read_bytes(path)
@@ -151,7 +153,11 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
 
 def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     """``-``: convert prints the result (or the input unchanged) on stdout."""
+    from ..files.line_length import with_line_length
     from ..files.sourcefile import SourceError, encode
+
+    # the project's line-length: the named file's, else the current folder's
+    job = replace(job, options=with_line_length(job.options, name if name != "-" else "stdin"))
 
     try:
         out, source, new_text = _convert_data(data, name, job)

@@ -148,7 +148,7 @@ def _run(source: str, options: Options, path: str, analysis: Analysis, predict: 
             findings.extend(_reports(module, site, options, verified))
         return _done(source, source, findings, changed=True)
 
-    imports, built, refused = build(module, selection.sites)
+    imports, built, refused = build(module, selection.sites, line_length=options.line_length)
     findings.extend(refused)
     new_source = splice(source, edits_for(imports, built) + insert_edits(module, built, imports))
     for item in built:

@@ -28,7 +28,9 @@ from ..options import Options
 from ..tables.optimizers import APIS, DIRECTIONS, MISSPELLED, Api
 from .analysis import Analysis, LineIndex, Reference
 from .imports import Edit, ImportPlan, plan_imports
+from .layout import fit_call
 from .plan import CallPlan, plan_call
+from .references import describe_reference
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -151,8 +153,7 @@ def select(module: Module, options: Options) -> Selection:
             out.findings.append(
                 module.finding(
                     "RMS103",
-                    f"{ref.spelled} is referenced but not called here, so its arguments are passed elsewhere; "
-                    "not rewritten: convert the place that passes them by hand",
+                    describe_reference(ref.spelled, ref.node, module.analysis.tree, dst),
                     ref.node,
                 )
             )
@@ -214,11 +215,15 @@ def _attr_fix(site: Site) -> bool:
     return site.spelling_only and isinstance(site.ref.node, ast.Attribute)
 
 
-def build(module: Module, sites: list[Site]) -> tuple[ImportPlan, list[Built], list[Finding]]:
+def build(
+    module: Module, sites: list[Site], *, line_length: int | None = None
+) -> tuple[ImportPlan, list[Built], list[Finding]]:
     """New text for each call, and the import edits they need.
 
     A call that libcst refuses is left unchanged with RMS002 and the rest are
-    planned again without it, so one odd call never blocks the others.
+    planned again without it, so one odd call never blocks the others.  A call
+    that no longer fits its line is broken one argument per line (``layout.py``;
+    ``line_length`` is the project's, None: judged from the file).
     """
     import libcst as cst
 
@@ -260,6 +265,9 @@ def build(module: Module, sites: list[Site]) -> tuple[ImportPlan, list[Built], l
                 else:
                     func = cst.parse_expression(imports.spellings[site.plan.dst.qualname])
                 new_text = empty.code_for_node(build_call(node, site.plan, func))
+                if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
+                    # the outermost call is laid out as a whole, the ones inside it with it
+                    new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
             except (CannotRewrite, cst.ParserSyntaxError) as exc:
                 reason = str(exc) if isinstance(exc, CannotRewrite) else f"libcst cannot parse it ({exc.message})"
                 refused.append(module.finding("RMS002", f"call left unchanged: {reason}", site.call))

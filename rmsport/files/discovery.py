@@ -4,7 +4,11 @@ Rules, in the spirit of black and ruff:
 
 * Directories are walked for ``.py``, ``.pyi`` and ``.ipynb`` files.  Symlinked
   directories are not followed (git stores them as links, and following them can
-  loop); symlinked files are followed.
+  loop); symlinked files are followed only when they resolve inside the folder
+  given on the command line: a link out of it (``x.py -> /etc/x.py``) would let a
+  tree someone else prepared rewrite files elsewhere on the machine, so the walk
+  leaves it out and appends it to the ``notes`` list passed in (black does the
+  same).  A link named explicitly on the command line is honoured.
 * ``.gitignore`` files are respected: the ones between the project root and a
   walked directory, and every nested one met on the way, each relative to its
   own folder; the deepest file with a matching pattern decides, as in git.
@@ -174,11 +178,14 @@ def iter_source_paths(
     respect_gitignore: bool = True,
     root: Path | None = None,
     errors: list[Skipped] | None = None,
+    notes: list[Skipped] | None = None,
 ) -> Iterator[str]:
     """Yield the source files under ``paths`` (see the module docstring).
 
     ``root`` anchors the patterns (default: :func:`find_project_root`).  Paths
     are yielded as the user spelled them (``src`` -> ``src/pkg/a.py``), each once.
+    ``notes`` receives what the walk leaves out on purpose and the user should
+    hear about (symlinks leading out of the folder given).
     """
     if root is None:
         root = find_project_root(paths)
@@ -205,7 +212,8 @@ def iter_source_paths(
             gitignores = _ancestor_gitignores(walk_root, absolute, errors) if respect_gitignore else []
             prefix = os.path.join(str(absolute), "")
             spelled = "" if os.path.normpath(given) == "." else os.path.join(str(given), "")
-            for child in _walk(str(absolute), walk_rel, matcher, gitignores, respect_gitignore, errors):
+            links = _LinkGuard(str(absolute), prefix, spelled, notes)
+            for child in _walk(str(absolute), walk_rel, matcher, gitignores, respect_gitignore, errors, links):
                 if child not in found:
                     # strings, not Paths: building 2,000 Path objects costs more than the walk
                     found[child] = spelled + child[len(prefix) :]
@@ -253,6 +261,25 @@ def _sort_key(path: str) -> list[str]:
     return path.split(os.sep)
 
 
+class _LinkGuard:
+    """Keeps a walk inside the folder it started from: a symlinked file is
+    followed only if its target lies below that folder (resolved, so a link to
+    a link is judged by where it finally lands)."""
+
+    def __init__(self, top: str, prefix: str, spelled: str, notes: list[Skipped] | None) -> None:
+        self.top = os.path.join(os.path.realpath(top), "")
+        self.prefix, self.spelled, self.notes = prefix, spelled, notes
+
+    def allows(self, path: str) -> bool:
+        target = os.path.realpath(path)
+        if target.startswith(self.top):
+            return True
+        if self.notes is not None:
+            shown = self.spelled + path[len(self.prefix) :] if path.startswith(self.prefix) else path
+            self.notes.append(Skipped(Path(shown), f"symbolic link to {target}, outside the folder walked"))
+        return False
+
+
 def _walk(
     directory: str,
     rel: str,
@@ -260,6 +287,7 @@ def _walk(
     gitignores: list[tuple[str, pathspec.GitIgnoreSpec]],
     respect_gitignore: bool,
     errors: list[Skipped] | None,
+    links: _LinkGuard | None = None,
 ) -> Iterator[str]:
     """Depth-first walk yielding absolute file paths; ``rel`` is ``directory``
     relative to the pattern root ('' for the root itself)."""
@@ -290,7 +318,7 @@ def _walk(
                 continue
             if gitignores and _ignored(child_rel, True, gitignores):
                 continue
-            yield from _walk(entry.path, child_rel, matcher, gitignores, respect_gitignore, errors)
+            yield from _walk(entry.path, child_rel, matcher, gitignores, respect_gitignore, errors, links)
             continue
         if not name.endswith(SOURCE_SUFFIXES):
             continue
@@ -303,6 +331,9 @@ def _walk(
         except OSError:
             is_file = False
         if is_file:
+            # is_symlink() is answered from the directory entry: no extra stat
+            if links is not None and entry.is_symlink() and not links.allows(entry.path):
+                continue
             yield entry.path
         elif entry.is_symlink():
             if not os.path.exists(entry.path) and errors is not None:

@@ -29,7 +29,15 @@ from rmsport.numerics.verify import (
     standard_problem,
 )
 
-__all__ = ["distance_to_optimum", "render_comparison", "write_plot"]
+__all__ = [
+    "distance_to_optimum",
+    "plot_caption",
+    "plot_figure",
+    "render_comparison",
+    "render_plot",
+    "require_matplotlib",
+    "write_plot",
+]
 
 SRC_STYLE = "cyan"
 DST_STYLE = "magenta"
@@ -152,9 +160,12 @@ def render_comparison(
     """
     from rich.table import Table
 
+    from rich.text import Text
+
     cmp = compare(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device)
-    console.print(f"[{SRC_STYLE}]source [/]  {_label(src_api, src_kwargs)}", highlight=False)
-    console.print(f"[{DST_STYLE}]rewrite[/]  {_label(dst_api, dst_kwargs)}", highlight=False)
+    # Text, not markup: a call's own text ("[w, b]", "# [/]") must print as written.
+    console.print(Text.assemble(("source ", SRC_STYLE), "  ", _label(src_api, src_kwargs)), highlight=False)
+    console.print(Text.assemble(("rewrite", DST_STYLE), "  ", _label(dst_api, dst_kwargs)), highlight=False)
     if cmp is None:
         from rmsport.numerics.verify import unverifiable
 
@@ -191,6 +202,144 @@ def render_comparison(
     return cmp.result
 
 
+PLOT_INSTALL_HINT = "pip install 'rmsport[plot]'"
+
+
+def require_matplotlib() -> None:
+    """Raise ``RuntimeError`` (with the install command) unless matplotlib imports."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(f"--plot needs matplotlib: {PLOT_INSTALL_HINT}") from exc
+
+
+def plot_caption(src_api: str, dst_api: str, *, device: str | None = None) -> str:
+    """What the curves are: simulations of each framework's documented update
+    rule by rmsport's numpy reference, or, for the MindSpore side when
+    ``device`` is given, MindSpore itself run on that device."""
+    if device is None:
+        return (
+            "Simulations of the documented update rules (rmsport's numpy reference), "
+            "not runs of torch or MindSpore"
+        )
+    parts = []
+    for api in (src_api, dst_api):
+        if api.startswith("mindspore"):
+            parts.append(f"{api} run by MindSpore on {device}")
+        else:
+            parts.append(f"{api} simulated from its documented rule (rmsport's numpy reference)")
+    return "; ".join(parts)
+
+
+def _wrap(text: str, width: int = 95) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="    ", break_long_words=True))
+
+
+def plot_figure(
+    src_api: str,
+    src_kwargs: dict[str, Any],
+    dst_api: str,
+    dst_kwargs: dict[str, Any],
+    *,
+    steps: int | None = None,
+    device: str | None = None,
+):
+    """The comparison as a matplotlib ``Figure`` (the caller closes it) and the result dict.
+
+    Top: distance to the optimum of both calls.  Bottom: the relative gap per
+    step on a log scale.  Legends sit outside the plotting areas, so they never
+    cover a curve; a gap of exactly 0 (float64 agreement) is drawn on the
+    bottom edge instead of leaving a hole in the log-scale line.
+    Raises ``RuntimeError`` without matplotlib, ``ValueError`` if either call
+    cannot be simulated.
+    """
+    require_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmp: Comparison | None = compare(
+        src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device or DEFAULT_DEVICE
+    )
+    if cmp is None:
+        raise ValueError("cannot plot: the reference rejects one of the two calls")
+    result = cmp.result
+    steps_axis = np.arange(cmp.src.shape[0])
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, figsize=(9, 8.5), sharex=True, layout="constrained", gridspec_kw={"height_ratios": [3, 2]}
+    )
+    fig.suptitle(
+        f"{result['verdict']}: max relative gap {result['max_rel_diff']:.4g}, "
+        f"max |Δx| {result['max_abs_diff']:.4g} (standard problem, {result['steps']} steps)\n"
+        + plot_caption(src_api, dst_api, device=device),
+        fontsize=10,
+    )
+    ax1.plot(steps_axis, distance_to_optimum(cmp.src), color="tab:blue", lw=2,
+             label=_wrap("source: " + _label(src_api, src_kwargs)))
+    ax1.plot(steps_axis, distance_to_optimum(cmp.dst), color="tab:red", lw=1.5, ls="--",
+             label=_wrap("rewrite: " + _label(dst_api, dst_kwargs)))
+    ax1.set_ylabel("distance to optimum\n(1 = start)")
+    ax1.grid(alpha=0.3)
+
+    # Log scale: 0 has no place on it, so exact agreement is drawn on the
+    # bottom edge (and said so in the legend) and a non-finite gap on the top.
+    top = 10.0
+    positive = cmp.gap[(cmp.gap > 0) & np.isfinite(cmp.gap)]
+    smallest = float(positive.min()) if positive.size else EQUIVALENT_REL
+    floor = max(1e-18, min(smallest, EQUIVALENT_REL) / 10)
+    drawn = np.where(np.isfinite(cmp.gap), np.clip(cmp.gap, floor, top), top)
+    gap_label = "relative gap"
+    if np.any(cmp.gap == 0):
+        gap_label += " (0 drawn on the bottom edge)"
+    ax2.semilogy(steps_axis, drawn, color="black", lw=1.2, label=gap_label)
+    ax2.axhline(APPROXIMATE_REL, color="tab:orange", ls=":", label=f"approximate ≤ {APPROXIMATE_REL:g}")
+    ax2.axhline(EQUIVALENT_REL, color="tab:green", ls=":", label=f"equivalent ≤ {EQUIVALENT_REL:g}")
+    first = result["first_divergent_step"]
+    if first is not None:
+        marker = f"first divergent step: {first} (gap > {APPROXIMATE_REL:g})"
+        ax2.axvline(first, color="tab:red", alpha=0.6, lw=1, label=marker)
+        ax1.axvline(first, color="tab:red", alpha=0.6, lw=1)
+        ax1.annotate(
+            f"first divergent step {first}", xy=(first, 1.0), xycoords=ax1.get_xaxis_transform(),
+            xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=8, color="tab:red",
+        )
+    ax2.set_ylim(floor, top)
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("gap / distance travelled")
+    ax2.grid(alpha=0.3, which="major")
+    # One legend below both panels: outside the plotting areas, it cannot hide
+    # a curve, whatever the curves do (in the equivalent case they fill the view).
+    handles = [*ax1.get_lines()[:2], *ax2.get_legend_handles_labels()[0]]
+    fig.legend(handles=handles, loc="outside lower left", fontsize=8, frameon=False)
+    return fig, result
+
+
+def render_plot(
+    src_api: str,
+    src_kwargs: dict[str, Any],
+    dst_api: str,
+    dst_kwargs: dict[str, Any],
+    *,
+    steps: int | None = None,
+    device: str | None = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """The PNG's bytes and the result dict (see :func:`plot_figure`)."""
+    import io
+
+    fig, result = plot_figure(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device)
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buffer.getvalue(), result
+
+
 def write_plot(
     path: str | Path,
     src_api: str,
@@ -199,54 +348,13 @@ def write_plot(
     dst_kwargs: dict[str, Any],
     *,
     steps: int | None = None,
+    device: str | None = None,
 ) -> dict[str, Any]:
-    """Write a PNG: distance to optimum of both calls, and the relative gap per step.
+    """Write the PNG to ``path`` (see :func:`plot_figure`); returns the result dict.
 
-    Raises ``RuntimeError`` if matplotlib is not installed and ``ValueError``
-    if either call cannot be simulated.  Returns the result dict.
+    Raises ``RuntimeError`` if matplotlib is not installed, ``ValueError`` if
+    either call cannot be simulated, ``OSError`` if the file cannot be written.
     """
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise RuntimeError("--plot needs matplotlib: pip install 'rmsport[plot]'") from exc
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cmp: Comparison | None = compare(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps)
-    if cmp is None:
-        raise ValueError("cannot plot: the reference rejects one of the two calls")
-    steps_axis = np.arange(cmp.src.shape[0])
-    fig, (ax1, ax2) = plt.subplots(
-        2, 1, figsize=(9, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
-    )
-    try:
-        ax1.plot(steps_axis, distance_to_optimum(cmp.src), color="tab:blue", lw=2,
-                 label=_label(src_api, src_kwargs))
-        ax1.plot(steps_axis, distance_to_optimum(cmp.dst), color="tab:red", lw=1.5, ls="--",
-                 label=_label(dst_api, dst_kwargs))
-        ax1.set_ylabel("distance to optimum\n(1 = start)")
-        ax1.grid(alpha=0.3)
-        ax1.legend(fontsize=8, loc="upper right")
-        result = cmp.result
-        ax1.set_title(
-            f"{result['verdict']}: max relative gap {result['max_rel_diff']:.4g}, "
-            f"max |Δx| {result['max_abs_diff']:.4g} (standard problem, {result['steps']} steps)",
-            fontsize=10,
-        )
-        gap = np.where(cmp.gap > 0, cmp.gap, np.nan)
-        ax2.semilogy(steps_axis, gap, color="black", lw=1.2, label="relative gap")
-        ax2.axhline(APPROXIMATE_REL, color="tab:orange", ls=":", label=f"approximate ≤ {APPROXIMATE_REL:g}")
-        ax2.axhline(EQUIVALENT_REL, color="tab:green", ls=":", label=f"equivalent ≤ {EQUIVALENT_REL:g}")
-        if result["first_divergent_step"] is not None:
-            ax2.axvline(result["first_divergent_step"], color="tab:red", alpha=0.5, lw=1)
-        smallest = np.nanmin(gap) if np.any(np.isfinite(gap)) else EQUIVALENT_REL
-        ax2.set_ylim(max(1e-18, min(smallest, EQUIVALENT_REL) / 10), 10)
-        ax2.set_xlabel("step")
-        ax2.set_ylabel("gap / distance travelled")
-        ax2.grid(alpha=0.3, which="major")
-        ax2.legend(fontsize=8, loc="lower right")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
+    data, result = render_plot(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device)
+    Path(path).write_bytes(data)
     return result
