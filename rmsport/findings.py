@@ -48,6 +48,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS302": (WARNING, "semantic drift: epsilon inside the square root in mindspore.nn.RMSProp, outside in torch"),
     "RMS303": (WARNING, "semantic drift: mindspore.nn.RMSProp applies the learning rate inside the momentum buffer"),
     "RMS304": (WARNING, "semantic drift: mindspore.nn.RMSProp skips weight decay for params named beta/gamma"),
+    "RMS305": (WARNING, "device drift: on CPU, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside the root in SIMD blocks"),
     "RMS401": (INFO, "verification of the rewritten call against the original (see the verification field); warning when divergent"),
     # Uses of a rewritten optimizer, and the schedulers built on it (engine/uses.py).
     "RMS501": (WARNING, "training-step use of the optimizer the target lacks (step, zero_grad, GradScaler.step, optimizer(grads))"),

@@ -4,6 +4,7 @@ Usage (from the repository root, with torch 2.13 and MindSpore 2.10 installed)::
 
     python scripts/record_trajectories.py            # both frameworks
     python scripts/record_trajectories.py --only torch
+    python scripts/record_trajectories.py --only kernel   # the CPU block-rule recordings
 
 Each configuration of each API becomes ``fixtures/trajectories/<api>__<config>.json``
 holding the API, its keyword arguments, ``params0``, the fixed gradients (one
@@ -87,6 +88,67 @@ NN = [
 ]
 
 
+# MindSpore's CPU kernel for non-centered nn.RMSProp (the block rule): epsilon
+# large enough and gradients small enough to see where it sits, tensors of 8k
+# elements plus tails, 100 steps, one kernel thread (so one chunk per launch).
+# (name, shape, dtype, kwargs)
+KERNEL_STEPS = 100
+KERNEL = [
+    ("cpu_blocks_16", (16,), "float32", {"learning_rate": 0.01, "decay": 0.5, "momentum": 0.5, "epsilon": 1e-2}),
+    ("cpu_blocks_3x5", (3, 5), "float32", {"learning_rate": 0.01, "decay": 0.9, "epsilon": 1e-3}),
+    ("cpu_blocks_21", (21,), "float32", {"learning_rate": 0.005, "decay": 0.0, "momentum": 0.9, "epsilon": 1e-4}),
+    ("cpu_blocks_64", (64,), "float32", {"learning_rate": 0.01, "decay": 0.99, "epsilon": 1e-2}),
+    ("cpu_blocks_f16_15", (15,), "float16", {"learning_rate": 0.01, "decay": 0.5, "epsilon": 1e-2}),
+]
+
+
+def record_kernel() -> list[dict]:
+    """The block-rule recordings, through tests/mindspore_kernel_runner.py (one thread)."""
+    import pickle
+    import subprocess
+    import tempfile
+
+    import mindspore as ms
+
+    rng = np.random.default_rng(SEED + 1)
+    cases = []
+    for name, shape, dtype, kwargs in KERNEL:
+        params0 = rng.normal(size=shape).astype(dtype)
+        grads = (1e-2 * rng.normal(size=(KERNEL_STEPS, *shape))).astype(dtype)
+        cases.append((name, kwargs, params0, grads))
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(f"{tmp}/cases.pickle", "wb") as f:
+            pickle.dump([(MS_NN, kw, p0, g) for _, kw, p0, g in cases], f)
+        subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "mindspore_kernel_runner.py"), f"{tmp}/cases.pickle",
+             f"{tmp}/out.npz", "--threads", "1"],
+            check=True,
+        )
+        out = np.load(f"{tmp}/out.npz")
+        trajs = [out[f"traj_{i}"] for i in range(len(cases))]
+    records = []
+    for (name, kwargs, params0, grads), traj in zip(cases, trajs):
+        rec = _record(MS_NN, name, kwargs, params0, grads, traj, "mindspore", ms.__version__)
+        rec.update(
+            dtype=str(params0.dtype),
+            shape=list(params0.shape),
+            kernel_threads=1,
+            simulate_device="cpu",
+            note="non-centered ApplyRMSProp on CPU: epsilon outside the root in 8-wide SIMD blocks, "
+                 "inside for the len % 8 tail; replayed with simulate(..., device='cpu')",
+            params0=_short(params0),
+            grads=_short(grads),
+            trajectory=_short(traj),
+        )
+        records.append(rec)
+    return records
+
+
+def _short(a: np.ndarray):
+    """Nested lists of floats with 9 significant digits (exact for float32/float16)."""
+    return np.vectorize(lambda x: float(f"{x:.9g}"), otypes=[object])(a.astype(np.float64)).tolist()
+
+
 def record_torch(api_kwargs: list[tuple[str, float | None, dict]]) -> list[dict]:
     import torch
 
@@ -126,7 +188,7 @@ def record_mindspore(nn_kwargs: list, exp_kwargs: list) -> list[dict]:
 
 
 def _record(api, name, kwargs, params0, grads, traj, framework, version) -> dict:
-    traj = np.asarray(traj, dtype=np.float32)
+    traj = np.asarray(traj, dtype=np.asarray(params0).dtype)
     if not np.all(np.isfinite(traj)):
         raise RuntimeError(f"{api} {name}: non-finite trajectory")
     rec = {
@@ -150,7 +212,7 @@ def _record(api, name, kwargs, params0, grads, traj, framework, version) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("torch", "mindspore"))
+    parser.add_argument("--only", choices=("torch", "mindspore", "kernel"))
     args = parser.parse_args(argv)
     exp_kwargs = TORCH_LIKE
     records: list[dict] = []
@@ -158,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         records += record_torch(TORCH_LIKE)
     if args.only in (None, "mindspore"):
         records += record_mindspore(NN, exp_kwargs)
+    if args.only in (None, "kernel"):
+        records += record_kernel()
     OUT.mkdir(parents=True, exist_ok=True)
     total = 0
     for rec in records:

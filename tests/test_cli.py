@@ -144,7 +144,10 @@ def test_to_torch_round_trip(torch_file: Path):
 def test_verify_field_and_experimental_target(torch_file: Path):
     result = rmsport("check", "--verify", "--output-format", "json", str(torch_file))
     [ver] = [f for f in json.loads(result.stdout) if f["code"] == "RMS401"]
-    assert set(ver["verification"]) == {"verdict", "max_abs_diff", "max_rel_diff", "first_divergent_step", "steps"}
+    assert set(ver["verification"]) == {  # noise_floor and device: issue 9
+        "verdict", "max_abs_diff", "max_rel_diff", "first_divergent_step", "steps", "noise_floor", "device",
+    }
+    assert ver["verification"]["device"] == "ascend"
     assert ver["verification"]["verdict"] == "divergent"
     assert "--target experimental" in ver["message"]
     result = rmsport("check", "--verify", "--target", "experimental", "--output-format", "json", str(torch_file))

@@ -80,7 +80,9 @@ def test_zero_gap_steps_keep_the_log_line_whole(figure) -> None:
     bottom, top = gap_ax.get_ylim()
     zero = y == bottom
     assert zero[0]  # step 0 is the shared start: gap 0, drawn on the bottom edge
-    assert zero.sum() > 1 and (~zero).sum() > 1  # both kinds of step in this case
+    # both kinds of step in this case (since issue 9 the simulation is float32 and experimental takes
+    # 1 - alpha from float32(alpha), so only the shared start is exactly 0)
+    assert zero.sum() >= 1 and (~zero).sum() > 1
     assert y.max() <= result["max_rel_diff"] * (1 + 1e-12)
     assert line.get_label() == "relative gap (0 drawn on the bottom edge)"
 

@@ -106,6 +106,7 @@ def test_every_key_has_a_validator() -> None:
         "to",
         "target",
         "eps_mapping",
+        "mindspore_device",  # issue 9
         "output_format",
         "exclude",
         "extend_exclude",

@@ -95,14 +95,14 @@ def test_complex_sqrt_in_one_call_leaves_the_others_converted():
 def test_overflow_while_verifying_one_call_leaves_the_others_converted(monkeypatch):
     from rmsport.numerics import verify as verify_module
 
-    real = verify_module.verify
+    real = verify_module.compare  # what --verify calls (rmsport.numerics.advice, issue 9)
 
-    def flaky(src_api, src_kwargs, dst_api, dst_kwargs):
+    def flaky(src_api, src_kwargs, dst_api, dst_kwargs, **options):
         if src_kwargs.get("lr") == 0.5:
             raise OverflowError("int too large to convert to float")
-        return real(src_api, src_kwargs, dst_api, dst_kwargs)
+        return real(src_api, src_kwargs, dst_api, dst_kwargs, **options)
 
-    monkeypatch.setattr(verify_module, "verify", flaky)
+    monkeypatch.setattr(verify_module, "compare", flaky)
     source = "import torch\na = torch.optim.RMSprop(p, lr=0.5)\nb = torch.optim.RMSprop(p, lr=0.1)\n"
     result = convert_source(source, Options(verify=True))
     errors = [f for f in result.findings if f.severity == "error"]

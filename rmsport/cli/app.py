@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
+from ..options import DEVICE_CHOICES, EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
 from .config import OUTPUT_FORMATS, click_callback
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FILE_ERROR = 0, 1, 2, 123
@@ -52,6 +52,13 @@ def _stderr_console(quiet: bool = False):
     return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
 
 
+_DEVICE_OPTION = click.option(
+    "--mindspore-device", type=click.Choice(DEVICE_CHOICES), default="ascend", show_default=True,
+    help="Where the MindSpore side trains: on cpu, MindSpore 2.10's nn.RMSProp kernel puts epsilon outside "
+         "the root in SIMD blocks, which changes RMS302, the --eps-mapping advice and --verify.",
+)
+
+
 def _common_options(func):
     decorators = [
         click.argument(
@@ -69,6 +76,7 @@ def _common_options(func):
         click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True,
                      help="literal keeps the value; matched writes eps**2 going to nn.RMSProp "
                           "(sqrt(epsilon) coming back) to keep the denominator's floor."),
+        _DEVICE_OPTION,
         click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of writing files."),
         click.option("--verify", is_flag=True,
                      help="Simulate each rewritten call against the original (numpy reference) and report a verdict."),
@@ -178,6 +186,7 @@ def _run(
     to: str,
     target: str,
     eps_mapping: str,
+    mindspore_device: str,
     show_diff: bool,
     verify: bool,
     output_format: str,
@@ -197,7 +206,8 @@ def _run(
         raise click.UsageError("--target experimental only applies with --to mindspore")
     quiet = quiet or bool(os.environ.get("RMSPORT_QUIET"))
     console = _stderr_console(quiet=False)
-    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify)
+    options = Options(to=to, target=target, eps_mapping=eps_mapping, verify=verify,
+                      mindspore_device=mindspore_device)
     job = Job(write=(mode == "convert" and not show_diff), want_diff=show_diff, options=options,
               write_read_only=write_read_only)
 
@@ -345,6 +355,7 @@ COMPARE_MAX_STEPS = 300
               help="Framework to convert to (default: the other one).")
 @click.option("--target", type=click.Choice(TARGET_CHOICES), default="nn", show_default=True)
 @click.option("--eps-mapping", type=click.Choice(EPS_CHOICES), default="literal", show_default=True)
+@_DEVICE_OPTION
 @click.option("--steps", type=click.IntRange(min=1, max=100_000), default=None,
               help=f"Steps to simulate: 1..{COMPARE_MAX_STEPS} on the standard problem (default: all of it); "
                    "with --grads, up to the recording's length.")
@@ -356,8 +367,8 @@ COMPARE_MAX_STEPS = 300
 @click.option("--state", "state_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="With --grads: start both optimizers from this optimizer state (a torch.save file or a "
                    "MindSpore .ckpt; needs 'rmsport[state]').")
-def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int | None, plot: str | None,
-            grads: Path | None, state_file: Path | None) -> None:
+def compare(call: str, to: str | None, target: str, eps_mapping: str, mindspore_device: str, steps: int | None,
+            plot: str | None, grads: Path | None, state_file: Path | None) -> None:
     """Show one call's trajectory next to its rewrite's.
 
     CALL is a source call such as "torch.optim.RMSprop(p, lr=0.01, momentum=0.9)".
@@ -386,8 +397,11 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
             _print_error(console, str(exc))
             sys.exit(EXIT_USAGE)
     try:
-        planned = plan_single_call(call, Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping),
-                                   to_given=to is not None)
+        planned = plan_single_call(
+            call,
+            Options(to=to or "mindspore", target=target, eps_mapping=eps_mapping, mindspore_device=mindspore_device),
+            to_given=to is not None,
+        )
     except CallError as exc:
         _print_error(console, str(exc))
         sys.exit(EXIT_USAGE)
@@ -407,7 +421,8 @@ def compare(call: str, to: str | None, target: str, eps_mapping: str, steps: int
 
         sys.exit(replay_command(out, console, planned, grads, state_file, steps, plot))
     extra = {"steps": steps} if steps else {}
-    render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs, **extra)
+    render_comparison(out, planned.src_api, planned.src_kwargs, planned.dst_api, planned.dst_kwargs,
+                      device=mindspore_device, **extra)
     if plot_path is not None:
         from .plotfile import PlotPathError, write_png
 

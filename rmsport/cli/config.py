@@ -33,7 +33,7 @@ from typing import Any
 
 import click  # the CLI's one start-up import anyway
 
-from ..options import EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
+from ..options import DEVICE_CHOICES, EPS_CHOICES, TARGET_CHOICES, TO_CHOICES
 
 OUTPUT_FORMATS = ("text", "json", "github", "sarif")
 
@@ -42,6 +42,7 @@ KEYS: dict[str, tuple[str, ...] | type] = {
     "to": TO_CHOICES,
     "target": TARGET_CHOICES,
     "eps_mapping": EPS_CHOICES,
+    "mindspore_device": DEVICE_CHOICES,
     "output_format": OUTPUT_FORMATS,
     "exclude": list,
     "extend_exclude": list,

@@ -191,7 +191,9 @@ def _verification(module: Module, site: Site, options: Options) -> Finding | Non
         # numpy's "overflow encountered" for a huge literal is not a message for
         # the user: the verdict already says "max abs diff inf".
         warnings.simplefilter("ignore", RuntimeWarning)
-        return verification_finding(locate, site.plan, options.eps_mapping, planner(module, site.ref, options))
+        return verification_finding(
+            locate, site.plan, options.eps_mapping, planner(module, site.ref, options), options.mindspore_device
+        )
 
 
 def _done(source: str, new_source: str, findings: list[Finding], changed: bool | None = None) -> Conversion:

@@ -214,6 +214,7 @@ def plan_schedule(module, ref: Reference, options: Options, tracker) -> tuple[ob
         APIS[TORCH],
         eps_mapping=options.eps_mapping,
         qualname_of=lambda node: module.analysis.qualname_of(node, ref.scope),
+        device=options.mindspore_device,
     )
     if plan.blocked:
         return None

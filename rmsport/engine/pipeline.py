@@ -98,6 +98,7 @@ def planner(module: Module, ref: Reference, options: Options) -> Callable[[Api, 
             ref.api,
             dst,
             eps_mapping=eps_mapping,
+            device=options.mindspore_device,
             qualname_of=lambda node: module.analysis.qualname_of(node, ref.scope),
             value_of=lambda node: module.analysis.value_of(node, ref.scope, call),
         )

@@ -14,7 +14,8 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..tables.optimizers import DROPS, MS_LR_SCHEDULES, MS_NN, Api
+from ..numerics import advice
+from ..tables.optimizers import APIS, DROPS, MS_LR_SCHEDULES, Api
 from .flow import NOT_BOUND, Followed
 from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
 
@@ -63,7 +64,7 @@ class CallPlan:
 
 
 def _eps_inside_root(api: Api) -> bool:
-    return api.qualname == MS_NN
+    return api.semantics.eps_placement == "inside"
 
 
 def _call_qualname(node: ast.expr, qualname_of: Callable[[ast.expr], str | None]) -> str | None:
@@ -159,11 +160,14 @@ def plan_call(
     eps_mapping: str,
     qualname_of: Callable[[ast.expr], str | None],
     value_of: Callable[[ast.expr], Followed] | None = None,
+    device: str = advice.DEFAULT_DEVICE,
 ) -> CallPlan:
     """Decide every argument of ``call`` going from ``src`` to ``dst``.
 
     ``value_of`` follows a plain name to the value it holds at the call (see
-    ``Flow.follow``); without it, names are judged as written.
+    ``Flow.follow``); without it, names are judged as written.  ``device`` is
+    where the MindSpore side trains (``--mindspore-device``): RMS302's advice
+    and RMS305 depend on it.
     """
     plan = CallPlan(src, dst)
     if src.qualname == dst.qualname:
@@ -201,7 +205,7 @@ def plan_call(
     if plan.blocked:
         return plan
     _pin_defaults(plan, present, eps_mapping)
-    _semantic_drift(plan)
+    _semantic_drift(plan, device)
     return plan
 
 
@@ -279,9 +283,9 @@ def _eps_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
         action.value = float(f"{value ** action.eps_power:.12g}")  # type: ignore[operator]
     plan.report(
         "RMS213",
-        f"{action.src_keyword or action.concept}={_show(node, value)} written as {action.dst_keyword}="
-        + (format_float(action.value) if is_number(action.value) else f"({_show(node, value)}) ** {action.eps_power:g}")
-        + " so that the denominator's floor stays the same (--eps-mapping matched)",
+        f"{action.src_keyword or action.concept}={_show(node, value)} written as "
+        f"{action.dst_keyword}={_eps_power_text(node, action)}"
+        " so that the denominator's floor stays the same (--eps-mapping matched)",
         where,
     )
 
@@ -320,7 +324,7 @@ def _float_only_rule(ctx: Context, action: ArgAction, where: ast.AST) -> None:
         if action.followed is not None and action.followed.via is not None:
             shown = _show(action.followed.value, value)  # type: ignore[arg-type]
             held = f" (it holds {shown}, line {action.followed.via.lineno})"
-        inner = ast.unparse(node) if action.eps_power is None else f"({ast.unparse(node)}) ** {action.eps_power:g}"
+        inner = ast.unparse(node) if action.eps_power is None else _eps_power_text(node, action)
         plan.report(
             "RMS216",
             f"{dst_kw}={ast.unparse(node)} written as {dst_kw}=float({inner}){held}: "
@@ -404,38 +408,59 @@ def _pin_defaults(plan: CallPlan, present: set[str], eps_mapping: str) -> None:
         )
 
 
-def _semantic_drift(plan: CallPlan) -> None:
-    """What renaming cannot fix."""
+def _semantic_drift(plan: CallPlan, device: str = advice.DEFAULT_DEVICE) -> None:
+    """What renaming cannot fix: worded from the tables' semantics (``rmsport.numerics.advice``)."""
     src, dst = plan.src, plan.dst
-    if (src.qualname == MS_NN) != (dst.qualname == MS_NN):
-        nn, other = (dst, src) if dst.qualname == MS_NN else (src, dst)
-        plan.report(
-            "RMS301",
-            f"{nn.qualname} starts its square average at 1, {other.qualname} at 0: early steps differ "
-            "(hundreds of steps with decay 0.99)" + _experimental_hint(dst),
-        )
-        plan.report(
-            "RMS302",
-            f"{nn.qualname} adds epsilon inside the square root (sqrt(v + eps)), {other.qualname} outside "
-            "(sqrt(v) + eps); --eps-mapping matched keeps the denominator's floor",
-        )
-        plan.report(
-            "RMS303",
-            f"{nn.qualname} multiplies the learning rate into the momentum buffer; equal steps for a "
-            "constant learning rate, different ones under a schedule",
-        )
+    if src.semantics.square_avg_start != dst.semantics.square_avg_start:
+        plan.report("RMS301", advice.square_avg_message(src, dst, _decay_of(plan), _experimental_hint(dst)))
+    if src.semantics.eps_placement != dst.semantics.eps_placement:
+        plan.report("RMS302", advice.eps_placement_message(src, dst, device))
+    if src.semantics.lr_placement != dst.semantics.lr_placement:
+        plan.report("RMS303", advice.lr_placement_message(src, dst))
+    cpu_note = advice.cpu_kernel_note(src.qualname, dst.qualname, device)
+    if cpu_note is not None:
+        plan.report("RMS305", cpu_note)
+    if src.semantics.weight_decay_skips != dst.semantics.weight_decay_skips:
+        nn, other = (dst, src) if dst.semantics.weight_decay_skips else (src, dst)
         wd = [a for a in plan.actions if a.concept == "weight_decay"]
         if wd and not plan.grouped and not (is_number(wd[0].value) and wd[0].value == 0):
             plan.report(
                 "RMS304",
                 f"{nn.qualname} with ungrouped params skips weight decay for parameters whose name contains "
-                f"'beta' or 'gamma' (norm layers); {other.qualname} decays every parameter",
+                + " or ".join(f"'{part}'" for part in nn.semantics.weight_decay_skips)
+                + f" (norm layers); {other.qualname} decays every parameter",
                 wd[0].node,
             )
 
 
+def _decay_of(plan: CallPlan) -> object:
+    """The call's own decay (its literal, or the source default); None when it is an expression."""
+    for action in plan.actions:
+        if action.concept == "alpha":
+            return action.value if is_number(action.value) else None
+    return plan.src.defaults.get("alpha")
+
+
+def _eps_power_text(node: ast.expr, action: ArgAction) -> str:
+    """The epsilon expression exactly as rewrite.build_call writes it."""
+    if is_number(action.value):
+        return format_float(action.value)  # type: ignore[arg-type]
+    text = ast.unparse(node)
+    if not isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+        text = f"({text})"
+    return f"{text} ** {'2' if action.eps_power == 2.0 else '0.5'}"
+
+
+def _sibling_with(dst: Api, test: Callable[[Api], bool]) -> Api | None:
+    """Another API of the target's framework for which ``test`` holds (the --target alternative)."""
+    for api in APIS.values():
+        if api.framework == dst.framework and api.qualname != dst.qualname and test(api):
+            return api
+    return None
+
+
 def _experimental_hint(dst: Api) -> str:
-    if dst.qualname == MS_NN:
+    if dst.semantics.square_avg_start != 0 and _sibling_with(dst, lambda a: a.semantics.square_avg_start == 0):
         return "; --target experimental writes mindspore.experimental.optim.RMSprop, which matches torch"
     return ""
 
@@ -462,7 +487,11 @@ def _plan_drop(plan: CallPlan, action: ArgAction, where: ast.AST, value: object)
             plan.block(
                 "RMS206" if action.concept == "maximize" else "RMS214",
                 f"{name}={_show(action.node, value)} changes the update and {dst.qualname} has no {name}"
-                + ("; --target experimental supports maximize" if dst.qualname == MS_NN else ""),
+                + (
+                    "; --target experimental supports maximize"
+                    if action.concept == "maximize" and _sibling_with(dst, lambda a: "maximize" in a.keywords)
+                    else ""
+                ),
                 where,
             )
     elif rule.how == "loss_scale":

@@ -54,6 +54,7 @@ def plan_single_call(call: str, options: Options, *, to_given: bool = True) -> P
         if not calls:
             continue
         opts = Options(to=to, target=options.target if to == "mindspore" else "nn", eps_mapping=options.eps_mapping,
+                       mindspore_device=options.mindspore_device,
                        line_length=sys.maxsize)  # a call on its own has no file to fit: one line
         if DIRECTIONS[(opts.to, opts.target)].get(calls[0].api.qualname) is None:
             last_error = f"{calls[0].api.qualname} is not converted with --to {to}"

@@ -18,9 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from rmsport.numerics.advice import sig3
 from rmsport.numerics.verify import (
     APPROXIMATE_REL,
+    DEFAULT_DEVICE,
     EQUIVALENT_REL,
+    NOISE_FACTOR,
     Comparison,
     compare,
     standard_problem,
@@ -42,6 +45,7 @@ VERDICT_STYLE = {
     "equivalent": "bold green",
     "approximate": "bold yellow",
     "divergent": "bold red",
+    "sensitive": "bold magenta",
     "unverifiable": "bold white",
 }
 
@@ -110,6 +114,10 @@ def _chart(src: np.ndarray, dst: np.ndarray, *, width: int = 60, height: int = 1
     return text
 
 
+def _equivalent_bound(noise_floor: float) -> float:
+    return max(NOISE_FACTOR * noise_floor, EQUIVALENT_REL)
+
+
 def _verdict_text(result: dict[str, Any]):
     from rich.text import Text
 
@@ -117,10 +125,14 @@ def _verdict_text(result: dict[str, Any]):
     text = Text("verdict: ")
     text.append(verdict, style=VERDICT_STYLE[verdict])
     if verdict != "unverifiable":
+        floor = result["noise_floor"]
         text.append(
-            f"\n  max relative gap {result['max_rel_diff']:.4g}"
-            f" (equivalent <= {EQUIVALENT_REL:g}, approximate <= {APPROXIMATE_REL:g})"
-            f"\n  max |Δx| {result['max_abs_diff']:.4g}"
+            f"\n  max relative gap {sig3(result['max_rel_diff'])}"
+            f" (equivalent <= {sig3(_equivalent_bound(floor))}, approximate <= {APPROXIMATE_REL:g})"
+            f"\n  source's own float32 noise (one ulp at the start) {sig3(floor)}"
+            + ("  > the divergence threshold: sensitive" if verdict == "sensitive" else "")
+            + f"\n  max |Δx| {sig3(result['max_abs_diff'])}"
+            f"\n  device {result['device']}"
         )
         if result["first_divergent_step"] is not None:
             text.append(f"\n  first divergent step {result['first_divergent_step']}")
@@ -138,6 +150,7 @@ def render_comparison(
     dst_kwargs: dict[str, Any],
     *,
     steps: int | None = None,
+    device: str = DEFAULT_DEVICE,
 ) -> dict[str, Any]:
     """Print a chart, a gap table and the verdict to the rich ``console``.
 
@@ -149,14 +162,14 @@ def render_comparison(
 
     from rich.text import Text
 
-    cmp = compare(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps)
+    cmp = compare(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device)
     # Text, not markup: a call's own text ("[w, b]", "# [/]") must print as written.
     console.print(Text.assemble(("source ", SRC_STYLE), "  ", _label(src_api, src_kwargs)), highlight=False)
     console.print(Text.assemble(("rewrite", DST_STYLE), "  ", _label(dst_api, dst_kwargs)), highlight=False)
     if cmp is None:
         from rmsport.numerics.verify import unverifiable
 
-        result = unverifiable()
+        result = unverifiable(device=device)
         console.print(_verdict_text(result))
         return result
 
@@ -172,15 +185,16 @@ def render_comparison(
     table.add_column("max |Δx|", justify="right")
     table.add_column("rel gap", justify="right")
     table.add_column("", justify="left")
+    bound = _equivalent_bound(cmp.result["noise_floor"])
     for t in _sample_steps(cmp.result["steps"]):
         g = cmp.gap[t]
         flag = (
-            "[green]=[/]" if g <= EQUIVALENT_REL
+            "[green]=[/]" if g <= bound
             else "[yellow]~[/]" if g <= APPROXIMATE_REL
             else "[red]✗[/]"
         )
         table.add_row(
-            str(t), f"{d_src[t]:.4g}", f"{d_dst[t]:.4g}", f"{cmp.abs_gap[t]:.3g}", f"{g:.3g}", flag
+            str(t), sig3(d_src[t]), sig3(d_dst[t]), sig3(cmp.abs_gap[t]), sig3(g), flag
         )
     console.print(table)
     console.print()
@@ -247,7 +261,9 @@ def plot_figure(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cmp: Comparison | None = compare(src_api, src_kwargs, dst_api, dst_kwargs, steps=steps)
+    cmp: Comparison | None = compare(
+        src_api, src_kwargs, dst_api, dst_kwargs, steps=steps, device=device or DEFAULT_DEVICE
+    )
     if cmp is None:
         raise ValueError("cannot plot: the reference rejects one of the two calls")
     result = cmp.result

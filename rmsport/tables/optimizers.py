@@ -12,12 +12,64 @@ say "torch calls it ``lr``, MindSpore ``learning_rate``" without a pairwise map.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 TORCH = "torch.optim.RMSprop"
 MS_NN = "mindspore.nn.RMSProp"
 MS_EXPERIMENTAL = "mindspore.experimental.optim.RMSprop"
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the constructor accepts for one argument (its own validator's rule)."""
+
+    lower: float = 0.0
+    strict: bool = False  # ``> lower`` if true, ``>= lower`` otherwise
+    float_only: bool = False  # ``isinstance(x, float)`` (MindSpore ``nn``: ``momentum=0`` raises TypeError)
+
+    def accepts(self, value: float) -> bool:
+        return value > self.lower if self.strict else value >= self.lower
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """What the update computes, as data: where the frameworks really disagree.
+
+    ``rmsport.numerics.reference`` builds its update from these fields and the
+    engine words its findings (RMS301-RMS304) from them, so a new optimizer or a
+    corrected fact is an edit here, not a new ``if qualname == ...``.
+    """
+
+    square_avg_start: float
+    """Start value of the square average: 0 (torch), 1 (MindSpore ``nn``, TF1 style)."""
+    eps_placement: str
+    """The documented rule: ``"outside"`` (``sqrt(v) + eps``) or ``"inside"`` (``sqrt(v + eps)``)."""
+    eps_placement_on: dict[str, str] = field(default_factory=dict)
+    """Device -> placement where a kernel departs from the documented rule.
+    ``"cpu_simd_blocks"``: MindSpore 2.10's CPU kernel (non-centered only) puts
+    epsilon outside the root in 8-wide SIMD blocks and inside for each chunk's
+    ``len % 8`` tail (see ``reference.SimdBlocks``)."""
+    lr_placement: str = "update"
+    """``"update"`` (``p -= lr * buf``) or ``"momentum"`` (``m = mom*m + lr*g/den; p -= m``)."""
+    weight_decay_skips: tuple[str, ...] = ()
+    """Name parts whose parameters get no weight decay when params are not grouped."""
+    loss_scale: bool = False
+    """Gradients are divided by ``loss_scale`` (after weight decay is added)."""
+    skips_nonpositive_denominator: bool = False
+    """Centered: the step is skipped where ``v - mean_grad**2 + eps <= 0`` (MindSpore's kernel)."""
+    state_slots: dict[str, str] = field(default_factory=dict)
+    """Concept (``square_avg``, ``momentum``, ``grad_avg``) -> the framework's own state name."""
+    per_step_lr: bool = False
+    """The constructor itself takes one learning rate per step (a list)."""
+    decay_word: str = "alpha"
+    """What the documentation calls the smoothing constant (for messages)."""
+
+    def eps_on(self, device: str | None, *, centered: bool) -> str:
+        """Where epsilon sits on ``device`` (``None``: the documented rule)."""
+        if device is None or centered:
+            return self.eps_placement
+        return self.eps_placement_on.get(device, self.eps_placement)
 
 
 @dataclass(frozen=True)
@@ -33,15 +85,24 @@ class Api:
     # Spellings that raise AttributeError in the real framework but appear in
     # real code; converted and reported (RMS102).
     misspellings: tuple[str, ...] = ()
-    # Concepts whose values must be Python floats: MindSpore's validator does
-    # ``isinstance(x, float)``, so ``momentum=0`` raises TypeError.
-    float_only: frozenset[str] = frozenset()
-    # Concepts that must be > 0 (others must merely be >= 0).
-    positive: frozenset[str] = frozenset()
+    # Validation: concept -> the constructor's own rule (numbers only).
+    checks: dict[str, Check] = field(default_factory=dict)
+    # What the update computes.
+    semantics: Semantics = field(default_factory=lambda: Semantics(0.0, "outside"))
     # Keys a param-group dict may carry.
     group_keys: frozenset[str] = frozenset()
     # The idiom for "all trainable parameters of this model".
     params_method: str = "parameters"
+
+    @property
+    def float_only(self) -> frozenset[str]:
+        """Concepts whose values must be Python floats (``isinstance(x, float)``)."""
+        return frozenset(c for c, check in self.checks.items() if check.float_only)
+
+    @property
+    def positive(self) -> frozenset[str]:
+        """Concepts that must be > 0 (the others with a check must be >= 0)."""
+        return frozenset(c for c, check in self.checks.items() if check.strict)
 
     @property
     def positional(self) -> tuple[str, ...]:
@@ -87,6 +148,13 @@ APIS: dict[str, Api] = {
         },
         aliases=("torch.optim.rmsprop.RMSprop",),
         misspellings=("torch.optim.RMSProp",),
+        checks={c: Check() for c in ("lr", "eps", "momentum", "weight_decay", "alpha")},
+        semantics=Semantics(
+            square_avg_start=0.0,
+            eps_placement="outside",
+            lr_placement="update",
+            state_slots={"square_avg": "square_avg", "momentum": "momentum_buffer", "grad_avg": "grad_avg"},
+        ),
         group_keys=frozenset(
             {
                 "params", "lr", "alpha", "eps", "weight_decay", "momentum", "centered",
@@ -121,8 +189,26 @@ APIS: dict[str, Api] = {
         },
         aliases=("mindspore.nn.optim.RMSProp", "mindspore.nn.optim.rmsprop.RMSProp"),
         misspellings=("mindspore.nn.RMSprop",),
-        float_only=frozenset({"alpha", "momentum", "eps"}),
-        positive=frozenset({"eps"}),
+        checks={
+            "lr": Check(),
+            "alpha": Check(float_only=True),
+            "momentum": Check(float_only=True),
+            "eps": Check(strict=True, float_only=True),
+            "loss_scale": Check(strict=True),
+            "weight_decay": Check(),
+        },
+        semantics=Semantics(
+            square_avg_start=1.0,
+            eps_placement="inside",
+            eps_placement_on={"cpu": "cpu_simd_blocks"},
+            lr_placement="momentum",
+            weight_decay_skips=("beta", "gamma"),
+            loss_scale=True,
+            skips_nonpositive_denominator=True,
+            state_slots={"square_avg": "mean_square", "momentum": "moment", "grad_avg": "mean_grad"},
+            per_step_lr=True,
+            decay_word="decay",
+        ),
         group_keys=frozenset({"params", "lr", "weight_decay", "grad_centralization", "order_params"}),
         params_method="trainable_params",
     ),
@@ -149,7 +235,19 @@ APIS: dict[str, Api] = {
             "maximize": False,
         },
         aliases=("mindspore.experimental.optim.rmsprop.RMSprop",),
-        positive=frozenset({"lr", "eps"}),
+        checks={
+            "lr": Check(strict=True),
+            "alpha": Check(),
+            "eps": Check(strict=True),
+            "momentum": Check(),
+            "weight_decay": Check(),
+        },
+        semantics=Semantics(
+            square_avg_start=0.0,
+            eps_placement="outside",
+            lr_placement="update",
+            state_slots={"square_avg": "mean_square", "momentum": "moment", "grad_avg": "mean_grad"},
+        ),
         group_keys=frozenset(
             {"params", "lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize", "initial_lr"}
         ),
