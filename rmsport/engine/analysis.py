@@ -115,6 +115,8 @@ class Analysis:
     scopes: list[Scope]
     # Every Name load (and ``del``) with the scope it is written in.
     loads: list[tuple[ast.Name, Scope]] = field(default_factory=list)
+    # Every str constant: code in strings (``__all__``, string annotations, eval) can name an import.
+    strings: list[ast.Constant] = field(default_factory=list)
     _flow: Flow | None = field(default=None, repr=False)
 
     @property
@@ -199,6 +201,7 @@ class _Collector:
         self.chains: list[tuple[list[ast.expr], Scope]] = []  # [Name, Attr, Attr...]
         self.call_funcs: dict[ast.expr, ast.Call] = {}  # Call.func -> the Call
         self.getattr_calls: list[tuple[ast.Call, Scope]] = []
+        self.strings: list[ast.Constant] = []
         self.name_counts: dict[str, int] = {}
         self.scopes: list[Scope] = [self.module]
         self.in_handler = 0  # depth of ``except`` clauses around the current statement
@@ -239,6 +242,10 @@ class _Collector:
                             self.visit(item, scope)
             elif isinstance(value, ast.AST):
                 self.visit(value, scope)
+
+    def _constant(self, node: ast.Constant, scope: Scope) -> None:
+        if type(node.value) is str:
+            self.strings.append(node)
 
     def _leaf(self, node: ast.AST, scope: Scope) -> None:
         return
@@ -458,7 +465,7 @@ _HANDLERS: dict[type, object] = {
     ast.MatchAs: _Collector._named_binding,
     ast.MatchStar: _Collector._named_binding,
     ast.MatchMapping: _Collector._named_binding,
-    ast.Constant: _Collector._leaf,
+    ast.Constant: _Collector._constant,
     ast.Pass: _Collector._leaf,
     ast.Break: _Collector._leaf,
     ast.Continue: _Collector._leaf,
@@ -567,6 +574,7 @@ def analyse(tree: ast.Module) -> Analysis:
         name_counts=collector.name_counts,
         scopes=collector.scopes,
         loads=collector.loads,
+        strings=collector.strings,
     )
 
 

@@ -80,6 +80,7 @@ class Flow:
         # child -> (parent, field, index in the field's list or -1)
         self.parent: dict[ast.AST, tuple[ast.AST, str, int]] = {}
         self._expressions_indexed: set[ast.AST] = set()
+        self._attribute_index: dict[ast.AST, dict[str, list[ast.Attribute]]] = {}
         self._index_statements(analysis.tree)
 
     def _index_statements(self, root: ast.AST) -> None:
@@ -278,8 +279,8 @@ class Flow:
             return Followed(None, "an attribute")
         stores: list[ast.stmt] = []
         mutated: int | None = None
-        for child in _walk_scope(scope.node):
-            if isinstance(child, ast.Attribute) and child.attr == node.attr and _same_name(child.value, root.id):
+        for child in self._attributes_of(scope.node).get(node.attr, ()):
+            if _same_name(child.value, root.id):
                 if not isinstance(child.ctx, ast.Load):
                     stmt = self.stmt_of(child)
                     stores.append(stmt)
@@ -305,6 +306,18 @@ class Flow:
         if mutated is not None:
             return Followed(None, f"an attribute changed in place on line {mutated}")
         return Followed(stmt.value, via=stmt)
+
+    def _attributes_of(self, function: ast.AST) -> dict[str, list[ast.Attribute]]:
+        """The attribute nodes of one function's own body, by attribute name (one walk per function:
+        a call-dense file follows ``self.<x>`` for every call of the same method)."""
+        index = self._attribute_index.get(function)
+        if index is None:
+            index = {}
+            for child in _walk_scope(function):
+                if type(child) is ast.Attribute:
+                    index.setdefault(child.attr, []).append(child)  # type: ignore[union-attr]
+            self._attribute_index[function] = index
+        return index
 
     def _mutation(self, name: str, scope: Scope, assigned: ast.stmt, at: ast.AST) -> int | None:
         """Line of an in-place change (``x.append``, ``x[k] = v``, ``del x[k]``) between assignment and ``at``."""

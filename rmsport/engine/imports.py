@@ -189,8 +189,8 @@ def _mentioned_names(analysis: Analysis, opaque: str, candidates: set[str]) -> s
     if words is None:
         return set()
     found = set(words.findall(opaque))
-    for node in ast.walk(analysis.tree):
-        if type(node) is not ast.Constant or not isinstance(node.value, str) or not words.search(node.value):
+    for node in analysis.strings:  # collected by the scope walk: no second walk of the tree
+        if not words.search(node.value):
             continue
         try:
             code = ast.parse(node.value.strip())
