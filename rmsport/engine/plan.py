@@ -174,7 +174,7 @@ def plan_call(
         plan.spelling_only = True
         return plan
     ctx = Context(plan, eps_mapping, qualname_of, value_of or _identity)
-    given = _bind_arguments(plan, call)
+    given = bind_arguments(plan, call)
     if given is None:
         return plan
     present = {concept for concept, *_ in given}
@@ -209,8 +209,15 @@ def plan_call(
     return plan
 
 
-def _bind_arguments(plan: CallPlan, call: ast.Call) -> list[tuple[str, str | None, ast.expr, ast.AST]] | None:
-    """(concept, keyword as written or None, value, node to report at) per argument; None when blocked."""
+def bind_arguments(
+    plan: CallPlan, call: ast.Call, removed: dict[str, tuple[str, str]] | None = None
+) -> list[tuple[str, str | None, ast.expr, ast.AST]] | None:
+    """(concept, keyword as written or None, value, node to report at) per argument; None when blocked.
+
+    Shared by optimizer and scheduler plans.  ``removed`` maps keywords the
+    source class no longer (or never really) supports to ``(code, message)``;
+    they block the call before the table is consulted.
+    """
     src = plan.src
     for node in call.args:
         if isinstance(node, ast.Starred):
@@ -228,6 +235,9 @@ def _bind_arguments(plan: CallPlan, call: ast.Call) -> list[tuple[str, str | Non
         given.append((concept, None, node, node))
     concept_of = src.concept_of
     for kw in call.keywords:
+        if removed and kw.arg in removed:
+            plan.block(*removed[kw.arg], kw)
+            return None
         concept = concept_of.get(kw.arg or "")
         if concept is None:
             plan.block("RMS214", f"{src.qualname} has no argument {kw.arg!r}", kw)

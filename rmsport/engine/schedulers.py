@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 from ..tables.schedulers import APIS, TORCH_REMOVED_KEYWORDS, Scheduler, ms_qualname, torch_qualname
 from .literals import NOT_LITERAL, format_float, format_value, literal_value
-from .plan import ArgAction, CallPlan
+from .plan import ArgAction, CallPlan, bind_arguments
+
+
+# torch keywords with no MindSpore counterpart that change behaviour: RMS506 before anything else.
+_REMOVED = {kw: ("RMS506", note) for kw, note in TORCH_REMOVED_KEYWORDS.items()}
 
 
 @dataclass
@@ -30,32 +34,8 @@ def plan_scheduler(call: ast.Call, sched: Scheduler, to: str, base_lr: float | N
         ms_qualname(sched.name), torch_qualname(sched.name))
     src, dst = APIS[src_q], APIS[dst_q]
     plan = SchedulePlan(src, dst, scheduler=sched, base_lr=base_lr)
-    for node in call.args:
-        if isinstance(node, ast.Starred):
-            plan.block("RMS209", "a *args splat hides which arguments are passed; rewrite it by hand", node)
-            return plan
-    for kw in call.keywords:
-        if kw.arg is None:
-            plan.block("RMS209", "a **kwargs splat hides which keywords are passed; rewrite it by hand", kw)
-            return plan
-    if len(call.args) > len(src.positional):
-        plan.block("RMS214", f"{src.qualname} takes at most {len(src.positional)} positional arguments", call)
-        return plan
-    given: list[tuple[str, str | None, ast.expr, ast.AST]] = [
-        (kw, None, node, node) for kw, node in zip(src.positional, call.args)
-    ]
-    for kw in call.keywords:
-        assert kw.arg is not None
-        if kw.arg in TORCH_REMOVED_KEYWORDS:
-            plan.block("RMS506", TORCH_REMOVED_KEYWORDS[kw.arg], kw)
-            return plan
-        if kw.arg not in src.keywords:
-            plan.block("RMS214", f"{src.qualname} has no argument {kw.arg!r}", kw)
-            return plan
-        given.append((kw.arg, kw.arg, kw.value, kw))
-    names = [g[0] for g in given]
-    if len(set(names)) != len(names):
-        plan.block("RMS214", "an argument is given twice (positionally and by keyword)", call)
+    given = bind_arguments(plan, call, removed=_REMOVED)
+    if given is None:
         return plan
     values = {name: literal_value(node) for name, _, node, _ in given}
 
