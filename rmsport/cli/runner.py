@@ -135,7 +135,8 @@ def process_file(path: Path, job: Job, display: str | None = None, data: bytes |
     from ..files.sourcefile import SourceError, encode, read_bytes, write_atomic
 
     name = display or str(path)
-    job = replace(job, options=with_line_length(job.options, path))  # the project's line-length
+    if job.write or job.want_diff:  # only a rewrite is laid out; check's verdict needs no line-length
+        job = replace(job, options=with_line_length(job.options, path))
     if data is None:
         try:
             data = read_bytes(path)
@@ -164,8 +165,9 @@ def process_stdin(data: bytes, job: Job, name: str) -> FileResult:
     from ..files.line_length import with_line_length
     from ..files.sourcefile import SourceError, encode
 
-    # the project's line-length: the named file's, else the current folder's
-    job = replace(job, options=with_line_length(job.options, name if name != "-" else "stdin"))
+    # the project's line-length (the named file's, else the current folder's), when something is laid out
+    if job.write or job.want_diff:
+        job = replace(job, options=with_line_length(job.options, name if name != "-" else "stdin"))
 
     try:
         out, source, new_text = _convert_data(data, name, job)

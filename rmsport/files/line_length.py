@@ -18,11 +18,6 @@ import os
 import sys
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 __all__ = ["configured_line_length", "with_line_length"]
 
 
@@ -37,6 +32,12 @@ def _for_folder(folder: str) -> int | None:
 
 
 def _read(pyproject: Path) -> int | None:
+    # Imported here: only a rewrite that needs laying out reads a pyproject.toml (~3 ms to import).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     try:
         with open(pyproject, "rb") as handle:
             tool = tomllib.load(handle).get("tool", {})
