@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _private_result_cache(tmp_path_factory, monkeypatch):
+    """Each test gets an empty result cache of its own (rmsport/cli/cache.py): a
+    result cached by one test must never answer another, and no test writes into
+    the user's cache folder.  tests/test_cache.py tests the cache itself."""
+    monkeypatch.setenv("RMSPORT_CACHE_DIR", str(tmp_path_factory.mktemp("rmsport-cache")))
+    monkeypatch.delenv("RMSPORT_NO_CACHE", raising=False)
+
+
 def require_framework(module: str):
     """Import and return ``module`` (``"torch"`` or ``"mindspore"``)."""
     try:

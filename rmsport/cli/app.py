@@ -91,6 +91,9 @@ def _common_options(func):
         click.option("--force-exclude", is_flag=True, help="Apply excludes to paths given explicitly too (pre-commit)."),
         click.option("--no-gitignore", "no_gitignore", is_flag=True, help="Do not honour .gitignore files."),
         click.option("--stdin-filename", default=None, help="Name to report for '-' (stdin)."),
+        click.option("--cache/--no-cache", "cache", default=True, show_default=True,
+                     help="Reuse the results of files whose bytes were seen before (RMSPORT_CACHE_DIR; "
+                          "RMSPORT_NO_CACHE=1 turns it off)."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -197,6 +200,7 @@ def _run(
     force_exclude: bool,
     no_gitignore: bool,
     stdin_filename: str | None,
+    cache: bool = True,
     write_read_only: bool = False,
 ) -> int:
     from ..options import Options
@@ -263,6 +267,9 @@ def _run(
         )
         from .progress import progress_for
 
+        from .cache import ResultCache, default_root, enabled_by_default
+
+        result_cache = ResultCache(default_root(), job) if cache and enabled_by_default() else None
         description = "converting" if job.write else "checking"
         with progress_for(console, enabled=not quiet, description=description) as progress:
             run_files(
@@ -271,6 +278,7 @@ def _run(
                 jobs=jobs,
                 on_result=lambda r: (collect(r), progress.advance()),
                 on_total=progress.total,
+                cache=result_cache,
             )
         for item in skipped:
             collect(_skipped_result(str(item.path), item.reason))

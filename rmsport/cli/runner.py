@@ -20,6 +20,7 @@ from ..options import Options
 
 if TYPE_CHECKING:
     from ..engine.convert import Conversion
+    from .cache import ResultCache
 
 # Workers start only when the work left is measured to pay for them.  Starting a
 # pool (importing multiprocessing, forking, shipping each result back) costs
@@ -225,13 +226,16 @@ def run_files(
     jobs: int | None,
     on_result: Callable[[FileResult], None],
     on_total: Callable[[int], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> None:
     """Process ``(path, display name)`` pairs; ``on_result`` sees each result in order.
 
     The walk and the cheap byte test run first, here in the parent, so only
     files that can hold a call are parsed at all.  They are then parsed in this
     process, timing each one; once the estimated work left exceeds
-    ``_POOL_PAYS_AFTER``, worker processes take the rest.
+    ``_POOL_PAYS_AFTER``, worker processes take the rest.  With a ``cache``,
+    files whose bytes were seen before (same options, same rmsport) are not
+    parsed at all (``cache.py``).
     """
     from ..engine.prefilter import might_contain_calls
     from ..files.sourcefile import SourceError, read_bytes
@@ -253,6 +257,17 @@ def run_files(
                 queue.append(None)
         if on_total is not None:
             on_total(len(candidates))
+        keys: dict[int, str] = {}  # queue slot -> cache key, for the files parsed now
+        if cache is not None:
+            misses = []
+            for candidate in candidates:
+                slot, _, display, data = candidate
+                key = cache.key(data, display, job)
+                queue[slot] = cache.get(key, display)
+                if queue[slot] is None:
+                    keys[slot] = key
+                    misses.append(candidate)
+            candidates = misses
 
         left = sum(len(data) for _, _, _, data in candidates)
         measured_bytes = 0
@@ -277,12 +292,17 @@ def run_files(
                 continue
             start = time.process_time()
             queue[slot] = _work(item, data)
+            if slot in keys:
+                cache.put(keys.pop(slot), queue[slot], job)  # type: ignore[union-attr,arg-type]
             left -= len(data)
             if number:  # the first file pays the one-time imports: not a measure of the rest
                 measured_time += time.process_time() - start
                 measured_bytes += len(data)
-        for entry in queue:
-            on_result(entry if isinstance(entry, FileResult) else _result(*entry))  # type: ignore[misc]
+        for slot, entry in enumerate(queue):
+            result = entry if isinstance(entry, FileResult) else _result(*entry)  # type: ignore[misc]
+            if slot in keys:
+                cache.put(keys[slot], result, job)  # type: ignore[union-attr]
+            on_result(result)
     except BaseException:
         if pool not in (None, _NO_POOL):
             _abort_pool(pool)
