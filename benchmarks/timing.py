@@ -7,6 +7,9 @@ Rules, so that a shared and noisy machine still gives honest ratios:
   same run;
 * each side runs at least 7 times; min / median / max are printed, and the
   spread of the per-round ratios says how noisy the run was;
+* rmsport's result cache is a fresh folder of the benchmark's own
+  (``CACHE``): a script says which runs are cold (``--no-cache``) and which
+  find it filled by an earlier, untimed round;
 * the CLI is the **installed** package, run from a temporary folder outside
   any checkout (``python -m rmsport`` there imports what ``pip install`` put
   on the path, or what ``PYTHONPATH`` names); its modules are byte-compiled
@@ -16,6 +19,7 @@ Rules, so that a shared and noisy machine still gives honest ratios:
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import resource
@@ -33,7 +37,12 @@ OUTSIDE = Path(tempfile.gettempdir())  # the working folder of every CLI run
 # The console script pip installs next to the interpreter, as users run it.
 _SCRIPT = shutil.which("rmsport", path=os.path.dirname(sys.executable))
 RMSPORT = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "rmsport"]
-ENV = {**os.environ, "RMSPORT_QUIET": "1", "NO_COLOR": "1"}
+# The result cache (rmsport/cli/cache.py) lives in a folder of the benchmark's own,
+# so the user's cache never answers a timed run; scripts that time a cold run pass --no-cache.
+CACHE = Path(tempfile.mkdtemp(prefix="rmsport-bench-cache-"))
+atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+ENV = {**os.environ, "RMSPORT_QUIET": "1", "NO_COLOR": "1", "RMSPORT_CACHE_DIR": str(CACHE)}
+ENV.pop("RMSPORT_NO_CACHE", None)
 
 
 def installed_rmsport() -> Path:

@@ -301,3 +301,83 @@ def test_results_from_workers_are_kept_and_served(tmp_path: Path, monkeypatch) -
     monkeypatch.setattr(engine, "convert_source", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed")))
     assert run() == first
     assert [r.path for r in first] == [p.name for p in paths]
+
+
+# -- the stat index: unchanged files of a tree checked before are not read ----------
+
+
+def _reads(monkeypatch) -> list[str]:
+    from rmsport.files import sourcefile
+
+    seen: list[str] = []
+    real = sourcefile.read_bytes
+
+    def counting(path):
+        seen.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(sourcefile, "read_bytes", counting)
+    return seen
+
+
+def test_a_tree_checked_before_is_not_read_again(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)  # the test's files are seconds old
+    pkg = _tree(tmp_path)
+    (pkg / "plain.py").write_text("import os\n")
+    fresh = _run("check", "--output-format", "json", "--no-cache", "pkg", cwd=tmp_path)
+    _run("check", "--output-format", "json", "pkg", cwd=tmp_path)
+    reads = _reads(monkeypatch)
+    second = _run("check", "--output-format", "json", "pkg", cwd=tmp_path)
+    assert second == fresh
+    # d.py does not parse: an RMS001 the bytes decide, kept like any other result
+    assert reads == []
+
+
+def test_an_edit_that_keeps_size_and_mtime_changes_the_ctime(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    pkg = _tree(tmp_path)
+    plain = pkg / "plain.py"
+    padding = "# " + "x" * (len(CALLS) - 3) + "\n"
+    assert len(padding) == len(CALLS)
+    plain.write_text(padding)
+    _run("check", "pkg", cwd=tmp_path)
+    stat = plain.stat()
+    plain.write_text(CALLS)  # now it has a call, same size ...
+    os.utime(plain, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # ... and the same mtime
+    reads = _reads(monkeypatch)
+    after = _run("check", "--output-format", "json", "pkg", cwd=tmp_path)
+    assert "plain.py" in reads
+    assert any(f["path"] == "pkg/plain.py" and f["code"] == "RMS101" for f in _findings(after[1]))
+    assert after == _run("check", "--output-format", "json", "--no-cache", "pkg", cwd=tmp_path)
+
+
+def test_files_changed_just_now_are_read_again(tmp_path: Path, monkeypatch) -> None:
+    _tree(tmp_path)  # written a moment ago: within the racy window
+    _run("check", "pkg", cwd=tmp_path)
+    reads = _reads(monkeypatch)
+    _run("check", "pkg", cwd=tmp_path)
+    assert sorted(reads) == ["a.py", "b.py", "c.py", "d.py", "same_as_a.py"]
+
+
+def test_a_lost_result_or_a_broken_index_means_reading_again(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    _tree(tmp_path)
+    fresh = _run("check", "--output-format", "json", "--no-cache", "pkg", cwd=tmp_path)
+    _run("check", "pkg", cwd=tmp_path)
+    for entry in _entries():
+        entry.unlink()
+    assert _run("check", "--output-format", "json", "pkg", cwd=tmp_path) == fresh
+    for index in default_root().glob("*/index-*.marshal"):
+        index.write_bytes(b"\x00garbage")
+    assert _run("check", "--output-format", "json", "pkg", cwd=tmp_path) == fresh
+
+
+def test_files_given_one_by_one_are_always_read(tmp_path: Path, monkeypatch) -> None:
+    # The pre-commit case: a different list of files every time, no index for it.
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    _tree(tmp_path)
+    _run("check", "pkg/a.py", "pkg/c.py", cwd=tmp_path)
+    reads = _reads(monkeypatch)
+    _run("check", "pkg/a.py", "pkg/c.py", cwd=tmp_path)
+    assert sorted(reads) == ["a.py", "c.py"]
+    assert not list(default_root().glob("*/index-*.marshal"))

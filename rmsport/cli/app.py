@@ -267,9 +267,15 @@ def _run(
         )
         from .progress import progress_for
 
-        from .cache import ResultCache, default_root, enabled_by_default
+        from .cache import ResultCache, StatIndex, default_root, enabled_by_default
 
-        result_cache = ResultCache(default_root(), job) if cache and enabled_by_default() else None
+        result_cache = index = None
+        if cache and enabled_by_default():
+            result_cache = ResultCache(default_root(), job)
+            # A tree checked again: unchanged files are not even read (the pre-commit
+            # case, a list of files, reads them: few, and a different list every time).
+            if all(p.is_dir() for p in file_paths):
+                index = StatIndex(result_cache, [str(p) for p in file_paths])
         description = "converting" if job.write else "checking"
         with progress_for(console, enabled=not quiet, description=description) as progress:
             run_files(
@@ -279,6 +285,7 @@ def _run(
                 on_result=lambda r: (collect(r), progress.advance()),
                 on_total=progress.total,
                 cache=result_cache,
+                index=index,
             )
         for item in skipped:
             collect(_skipped_result(str(item.path), item.reason))

@@ -20,7 +20,7 @@ from ..options import Options
 
 if TYPE_CHECKING:
     from ..engine.convert import Conversion
-    from .cache import ResultCache
+    from .cache import ResultCache, StatIndex
 
 # Workers start only when the work left is measured to pay for them.  Starting a
 # pool (importing multiprocessing, forking, shipping each result back) costs
@@ -227,6 +227,7 @@ def run_files(
     on_result: Callable[[FileResult], None],
     on_total: Callable[[int], None] | None = None,
     cache: ResultCache | None = None,
+    index: StatIndex | None = None,
 ) -> None:
     """Process ``(path, display name)`` pairs; ``on_result`` sees each result in order.
 
@@ -244,9 +245,21 @@ def run_files(
     pool = None  # None: not started yet; _NO_POOL: could not start (fd or process limit)
     queue: list[object] = []  # a FileResult, or (Future, item) for one
     candidates: list[tuple[int, str, str, bytes]] = []  # queue slot, path, display, bytes
+    signatures: dict[int, object] = {}  # queue slot -> the file's stat signature (StatIndex)
     restore_gc = _relax_gc()
     try:
         for path, display in files:
+            signature = None
+            if index is not None:
+                signature, held = index.recall(str(path), display)
+                if held == "":  # unchanged, and it named no RMSProp class when it was read
+                    index.remember(str(path), signature, "", display)
+                    continue
+                known = cache.get(held, display) if held and cache is not None else None
+                if known is not None:  # unchanged, and its result is kept
+                    index.remember(str(path), signature, held, display)
+                    queue.append(known)
+                    continue
             try:
                 data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
             except SourceError as exc:
@@ -255,18 +268,24 @@ def run_files(
             if might_contain_calls(data):
                 candidates.append((len(queue), str(path), display, data))
                 queue.append(None)
+                if index is not None:
+                    signatures[len(queue) - 1] = signature
+            elif index is not None:
+                index.remember(str(path), signature, "", display)
         if on_total is not None:
             on_total(len(candidates))
-        keys: dict[int, str] = {}  # queue slot -> cache key, for the files parsed now
+        keys: dict[int, tuple[str, str]] = {}  # queue slot -> (cache key, path), for the files parsed now
         if cache is not None:
             misses = []
             for candidate in candidates:
-                slot, _, display, data = candidate
+                slot, path, display, data = candidate
                 key = cache.key(data, display, job)
                 queue[slot] = cache.get(key, display)
                 if queue[slot] is None:
-                    keys[slot] = key
+                    keys[slot] = (key, path)
                     misses.append(candidate)
+                elif index is not None:
+                    index.remember(path, signatures.get(slot), key, display)
             candidates = misses
 
         left = sum(len(data) for _, _, _, data in candidates)
@@ -293,7 +312,7 @@ def run_files(
             start = time.process_time()
             queue[slot] = _work(item, data)
             if slot in keys:
-                cache.put(keys.pop(slot), queue[slot], job)  # type: ignore[union-attr,arg-type]
+                _keep(cache, index, *keys.pop(slot), queue[slot], job, signatures.get(slot))  # type: ignore[arg-type]
             left -= len(data)
             if number:  # the first file pays the one-time imports: not a measure of the rest
                 measured_time += time.process_time() - start
@@ -301,8 +320,10 @@ def run_files(
         for slot, entry in enumerate(queue):
             result = entry if isinstance(entry, FileResult) else _result(*entry)  # type: ignore[misc]
             if slot in keys:
-                cache.put(keys[slot], result, job)  # type: ignore[union-attr]
+                _keep(cache, index, *keys[slot], result, job, signatures.get(slot))
             on_result(result)
+        if index is not None:
+            index.save()
     except BaseException:
         if pool not in (None, _NO_POOL):
             _abort_pool(pool)
@@ -315,6 +336,12 @@ def run_files(
 
 
 _NO_POOL = object()
+
+
+def _keep(cache, index, key: str, path: str, result: FileResult, job: Job, signature) -> None:
+    """Store a fresh result, and tell the index where to find it next time."""
+    if cache.put(key, result, job) and index is not None:
+        index.remember(path, signature, key, result.path)
 
 
 def worker_count(jobs: int | None) -> int:
