@@ -381,3 +381,22 @@ def test_files_given_one_by_one_are_always_read(tmp_path: Path, monkeypatch) -> 
     _run("check", "pkg/a.py", "pkg/c.py", cwd=tmp_path)
     assert sorted(reads) == ["a.py", "c.py"]
     assert not list(default_root().glob("*/index-*.marshal"))
+
+
+def test_a_diff_follows_the_projects_line_length(tmp_path: Path) -> None:
+    # How a long rewritten call is broken depends on pyproject.toml, not on the file's bytes.
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 200\n")
+    long_call = (
+        "import torch\n\noptimizer = torch.optim.RMSprop(model.parameters(), lr=cfg.learning_rate_value, "
+        "momentum=cfg.mom)\n"
+    )
+    (tmp_path / "m.py").write_text(long_call)
+    wide = _run("check", "--diff", "m.py", cwd=tmp_path)
+    assert wide == _run("check", "--diff", "m.py", cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 88\n")
+    from rmsport.files import line_length
+
+    line_length._for_folder.cache_clear()  # one process per run in real use; here they share one
+    narrow = _run("check", "--diff", "m.py", cwd=tmp_path)
+    assert narrow == _run("check", "--diff", "--no-cache", "m.py", cwd=tmp_path)
+    assert narrow != wide

@@ -78,6 +78,17 @@ def enabled_by_default() -> bool:
     return os.environ.get("RMSPORT_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
 
 
+def _numpy_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return "?"
+    try:
+        return version("numpy")
+    except PackageNotFoundError:
+        return "none"
+
+
 def _code_fingerprint() -> str:
     """rmsport's version, the interpreter's, and (size, mtime) of every module of the package."""
     package = Path(__file__).resolve().parent.parent
@@ -104,14 +115,15 @@ class ResultCache:
         self._folder: Path | None = None
         self._broken = False  # could not create the folder or write an entry: stop trying
         options = job.options
-        # line_length only lays out rewritten calls; convert keeps no result that rewrote anything.
-        self.material = "\0".join(
-            str(part)
-            for part in (
-                "convert" if job.write else "diff" if job.want_diff else "check",
-                options.to, options.target, options.eps_mapping, options.verify, options.mindspore_device,
-            )
-        )
+        # line_length only lays out rewritten calls: convert keeps no result that rewrote
+        # anything, and check --diff adds it to each file's key (``key``).
+        parts = [
+            "convert" if job.write else "diff" if job.want_diff else "check",
+            options.to, options.target, options.eps_mapping, options.verify, options.mindspore_device,
+        ]
+        if options.verify:  # the verdicts are numpy's arithmetic
+            parts.append(_numpy_version())
+        self.material = "\0".join(str(part) for part in parts)
 
     def folder(self) -> Path | None:
         """The folder of this rmsport's entries, created on first use; None if it cannot be."""
@@ -128,11 +140,16 @@ class ResultCache:
                 self._broken = True
         return self._folder
 
-    def key(self, data: bytes, name: str, job: Job) -> str:
+    def key(self, data: bytes, name: str, job: Job, path: str | None = None) -> str:
         digest = _blake2b(self.material.encode())
         digest.update(b"\0notebook" if name.endswith(".ipynb") else b"\0module")
         if job.want_diff and not job.write:
-            digest.update(b"\0" + name.encode("utf-8", "surrogatepass"))  # the diff's header names the file
+            from ..files.line_length import configured_line_length
+
+            # The diff's header names the file, and how a long call is broken depends
+            # on the project's line-length (its pyproject.toml, not the file's bytes).
+            digest.update(b"\0" + name.encode("utf-8", "surrogatepass"))
+            digest.update(f"\0{configured_line_length(path or name)}".encode())
         digest.update(b"\0")
         digest.update(data)
         return digest.hexdigest()

@@ -279,7 +279,7 @@ def run_files(
             misses = []
             for candidate in candidates:
                 slot, path, display, data = candidate
-                key = cache.key(data, display, job)
+                key = cache.key(data, display, job, path)
                 queue[slot] = cache.get(key, display)
                 if queue[slot] is None:
                     keys[slot] = (key, path)
