@@ -400,3 +400,35 @@ def test_a_diff_follows_the_projects_line_length(tmp_path: Path) -> None:
     narrow = _run("check", "--diff", "m.py", cwd=tmp_path)
     assert narrow == _run("check", "--diff", "--no-cache", "m.py", cwd=tmp_path)
     assert narrow != wide
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "convert"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--to", "mindspore"),
+        ("--to", "mindspore", "--target", "experimental", "--eps-mapping", "matched"),
+        ("--to", "torch"),
+    ],
+    ids=["nn", "experimental-matched", "torch"],
+)
+@pytest.mark.parametrize("mode", [("--output-format", "json"), ("--diff",)], ids=["json", "diff"])
+def test_every_fixture_answers_the_same_from_the_cache(tmp_path: Path, monkeypatch, options, mode) -> None:
+    # The property over the whole fixture corpus (every import shape, notebook-free): a run
+    # answered from the cache and the stat index prints exactly what a fresh run prints.
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for case in sorted(FIXTURES.iterdir()):
+        for name in ("input.py", "expected.py"):
+            if (case / name).is_file():
+                (tree / f"{case.name}_{name}").write_bytes((case / name).read_bytes())
+    fresh = _run("check", *mode, *options, "--no-cache", "tree", cwd=tmp_path)
+    filling = _run("check", *mode, *options, "tree", cwd=tmp_path)
+    reads = _reads(monkeypatch)
+    warm = _run("check", *mode, *options, "tree", cwd=tmp_path)
+    assert fresh == filling == warm
+    assert reads == []  # every file answered without being read
+    assert fresh[1]
