@@ -432,3 +432,16 @@ def test_every_fixture_answers_the_same_from_the_cache(tmp_path: Path, monkeypat
     assert fresh == filling == warm
     assert reads == []  # every file answered without being read
     assert fresh[1]
+
+
+def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
+    job = Job(write=False, want_diff=False, options=Options())
+    cache = ResultCache(tmp_path / "cache", job)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache_module.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put(cache.key(b"x", "f.py", job), FileResult("f.py", []), job)
+    assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []

@@ -185,11 +185,11 @@ class ResultCache:
             os.replace(temporary, target)
         except (OSError, ValueError, TypeError):
             self._broken = True
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            _unlink(temporary)
             return False
+        except BaseException:  # Ctrl-C or SIGTERM while writing: no stray temporary file
+            _unlink(temporary)
+            raise
         return True
 
 
@@ -243,6 +243,13 @@ def _result_from(entry: dict[str, Any], name: str) -> FileResult:
     return FileResult(
         name, findings, changed=bool(entry["changed"]), failed=bool(entry["failed"]), diff=str(entry["diff"])
     )
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _remove_stale(root: Path, keep: Path) -> None:
@@ -344,7 +351,7 @@ class StatIndex:
                 handle.write(marshal.dumps(self._new))
             os.replace(temporary, folder / self._name)
         except (OSError, ValueError):
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            _unlink(temporary)
+        except BaseException:
+            _unlink(temporary)
+            raise
