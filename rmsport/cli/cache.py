@@ -164,7 +164,7 @@ class ResultCache:
             with open(folder / f"{key}.json", encoding="utf-8") as handle:
                 entry = json.load(handle)
             return _result_from(entry, name)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None  # missing, or written by something else: parse again
 
     def put(self, key: str, result: FileResult, job: Job) -> bool:
