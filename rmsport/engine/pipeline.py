@@ -19,6 +19,7 @@ Reporting is separate (``report_rewrites``), and so is verification
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,21 +217,18 @@ def _attr_fix(site: Site) -> bool:
 
 
 def build(
-    module: Module, sites: list[Site], *, line_length: int | None = None
+    module: Module, sites: list[Site], *, line_length: int | None = None, text_path: bool = True
 ) -> tuple[ImportPlan, list[Built], list[Finding]]:
     """New text for each call, and the import edits they need.
 
-    A call that libcst refuses is left unchanged with RMS002 and the rest are
-    planned again without it, so one odd call never blocks the others.  A call
-    that no longer fits its line is broken one argument per line (``layout.py``;
-    ``line_length`` is the project's, None: judged from the file).
+    Most calls are written by offset edits on their own text (``textbuild.py``,
+    no libcst); the others, and every call when ``text_path`` is False (the
+    tests compare the two), go through libcst.  A call that libcst refuses is
+    left unchanged with RMS002 and the rest are planned again without it, so one
+    odd call never blocks the others.  A call that no longer fits its line is
+    broken one argument per line (``layout.py``; ``line_length`` is the
+    project's, None: judged from the file).
     """
-    import libcst as cst
-
-    from .rewrite import CannotRewrite, build_call, parse_value
-
-    config = cst.PartialParserConfig(default_newline=module.newline)
-    empty = cst.Module([], default_newline=module.newline)
     refused: list[Finding] = []
     live = list(sites)
     while True:
@@ -254,6 +252,19 @@ def build(
             ]
             if inner:
                 text = splice(text, _outermost(inner))
+            new_text = None
+            if text_path and not inner:
+                new_text = _build_text(module, site, imports)
+            if new_text is not None:
+                if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
+                    new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
+                built.append(Built(site, new_text))
+                continue
+            import libcst as cst  # only for the calls the text path leaves (importing it costs too)
+
+            from .rewrite import CannotRewrite, build_call, parse_value
+
+            config, empty = _libcst_for(module.newline)
             try:
                 node = cst.parse_expression(text, config=config)
                 if not isinstance(node, cst.Call):
@@ -277,6 +288,39 @@ def build(
         if failed is None:
             return imports, built, refused
         live = [s for s in live if s is not failed]
+
+
+@functools.lru_cache(maxsize=4)
+def _libcst_for(newline: str) -> tuple[object, object]:
+    """libcst's parser config and an empty module (for ``code_for_node``) writing ``newline``."""
+    import libcst as cst
+
+    return cst.PartialParserConfig(default_newline=newline), cst.Module([], default_newline=newline)
+
+
+def _build_text(module: Module, site: Site, imports: ImportPlan) -> str | None:
+    """The call's new text by offset edits (``textbuild.py``), or None: use libcst."""
+    from .textbuild import build_text
+
+    attr_name = func_text = None
+    if _attr_fix(site):
+        if not isinstance(site.call.func, ast.Attribute):
+            return None
+        attr_name = site.plan.dst.qualname.rsplit(".", 1)[1]
+    else:
+        func_text = imports.spellings.get(site.plan.dst.qualname)
+        if func_text is None:
+            return None
+    index, base = module.index, site.start
+    return build_text(
+        module.source[site.start : site.end],
+        site.call,
+        lambda lineno, col: index.offset(lineno, col) - base,
+        site.plan,
+        func_text,
+        attr_name,
+        module.newline,
+    )
 
 
 def _outermost(edits: list[Edit]) -> list[Edit]:
