@@ -32,6 +32,7 @@ from .imports import Edit, ImportPlan, plan_imports
 from .layout import fit_call
 from .plan import CallPlan, plan_call
 from .references import describe_reference
+from .textbuild import build_text
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -262,20 +263,10 @@ def build(
                 continue
             import libcst as cst  # only for the calls the text path leaves (importing it costs too)
 
-            from .rewrite import CannotRewrite, build_call, parse_value
+            from .rewrite import CannotRewrite
 
-            config, empty = _libcst_for(module.newline)
             try:
-                node = cst.parse_expression(text, config=config)
-                if not isinstance(node, cst.Call):
-                    raise CannotRewrite("the call's text is not a plain call")
-                if _attr_fix(site) and isinstance(node.func, cst.Attribute):
-                    func: cst.BaseExpression = node.func.with_changes(
-                        attr=cst.Name(site.plan.dst.qualname.rsplit(".", 1)[1])
-                    )
-                else:
-                    func = parse_value(imports.spellings[site.plan.dst.qualname])
-                new_text = empty.code_for_node(build_call(node, site.plan, func, comments="#" in text))
+                new_text = _build_libcst(module, site, text, imports)
                 if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
                     # the outermost call is laid out as a whole, the ones inside it with it
                     new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
@@ -290,8 +281,28 @@ def build(
         live = [s for s in live if s is not failed]
 
 
+def _build_libcst(module: Module, site: Site, text: str, imports: ImportPlan) -> str:
+    """The call's new text through libcst: parse ``text``, apply the plan, print.
+
+    Raises ``CannotRewrite`` or libcst's ``ParserSyntaxError`` when it cannot.
+    """
+    import libcst as cst
+
+    from .rewrite import CannotRewrite, build_call, parse_value
+
+    config, empty = _libcst_for(module.newline)
+    node = cst.parse_expression(text, config=config)
+    if not isinstance(node, cst.Call):
+        raise CannotRewrite("the call's text is not a plain call")
+    if _attr_fix(site) and isinstance(node.func, cst.Attribute):
+        func: cst.BaseExpression = node.func.with_changes(attr=cst.Name(site.plan.dst.qualname.rsplit(".", 1)[1]))
+    else:
+        func = parse_value(imports.spellings[site.plan.dst.qualname])
+    return empty.code_for_node(build_call(node, site.plan, func, comments="#" in text))
+
+
 @functools.lru_cache(maxsize=4)
-def _libcst_for(newline: str) -> tuple[object, object]:
+def _libcst_for(newline: str) -> tuple:
     """libcst's parser config and an empty module (for ``code_for_node``) writing ``newline``."""
     import libcst as cst
 
@@ -300,8 +311,6 @@ def _libcst_for(newline: str) -> tuple[object, object]:
 
 def _build_text(module: Module, site: Site, imports: ImportPlan) -> str | None:
     """The call's new text by offset edits (``textbuild.py``), or None: use libcst."""
-    from .textbuild import build_text
-
     attr_name = func_text = None
     if _attr_fix(site):
         if not isinstance(site.call.func, ast.Attribute):
