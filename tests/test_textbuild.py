@@ -265,6 +265,10 @@ def test_cases_the_text_path_must_match_exactly():
         "from torch import optim\r\nopt = optim.RMSprop(\r\n\tmodel.parameters(),\r\n\tlr=-(2),\r\n)\r\n",
         "from torch import optim\nopt = optim.RMSprop(params=model.parameters(), lr=torch.tensor(0.5))\n",
         "import torch\nopt = torch.optim.RMSProp(model.parameters())\n",
+        # names the parser normalizes (NFKC): a combining accent before "parameters", a full-width keyword
+        "from torch import optim\nopt = optim.RMSprop([{'params': m.a\u0301parameters()}], ｌｒ=1)\n",
+        "from torch import optim\nopt = optim.RMSprop(m.a\u0301parameters(), 1)\n",
+        "import torch\nopt = torch.optim.RMSPro\u0301p(m.parameters())\n",
         # no arguments: the pins are the arguments
         "from torch import optim\nopt = optim.RMSprop()\n",
         # eps under --eps-mapping matched: squared, in parentheses unless it is a name, attribute, call or subscript

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Callable
 
 from .literals import format_float, is_number
@@ -96,10 +97,7 @@ def _build(
     if attr_name is not None:
         if not isinstance(call.func, ast.Attribute):
             raise _NotHere
-        name = _LAST_NAME.search(text, func_start, func_end)
-        if name is None:
-            raise _NotHere
-        edits.append((name.start(), func_end, attr_name))
+        edits.append((*_attr_span(text, call.func, func_start, func_end), attr_name))
     else:
         assert func_text is not None
         edits.append((func_start, func_end, func_text))
@@ -115,7 +113,7 @@ def _build(
         if isinstance(node, ast.keyword):
             start, _ = _span(node, where)
             name = _NAME.match(text, start)
-            if name is None:
+            if name is None or unicodedata.normalize("NFKC", name.group()) != node.arg:
                 raise _NotHere
             value = node.value
             value_start, value_end = _span(value, where)
@@ -217,10 +215,20 @@ def _method(text: str, node: ast.expr, where: Callable[[int, int], int]) -> tupl
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)) or node.args or node.keywords:
         return None
     func_start, func_end = _span(node.func, where)
-    name = _LAST_NAME.search(text, func_start, func_end)
-    if name is None:
+    start, end = _attr_span(text, node.func, func_start, func_end)
+    return start, end, text[start:end]
+
+
+def _attr_span(text: str, node: ast.Attribute, start: int, end: int) -> tuple[int, int]:
+    """Where the last name of ``a.b.name`` (spanning ``text[start:end]``) is written.
+
+    ``\\w`` does not cover every character an identifier may hold (combining
+    marks): the name found must be the whole one, as the parser read it.
+    """
+    name = _LAST_NAME.search(text, start, end)
+    if name is None or unicodedata.normalize("NFKC", name.group()) != node.attr:
         raise _NotHere
-    return name.start(), name.end(), name.group()
+    return name.start(), name.end()
 
 
 def _to_float(text: str, node: ast.expr, where: Callable[[int, int], int], base: int) -> list[tuple[int, int, str]]:
