@@ -24,6 +24,9 @@ from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from test_properties import modules as property_modules
+from test_properties import ms_modules
+
 from rmsport.engine import pipeline
 from rmsport.engine.analysis import analyse
 from rmsport.engine.convert import Options, convert_source
@@ -251,6 +254,21 @@ def test_generated_calls_build_the_same_both_ways(module, target, eps_mapping):
     compare_both_ways(source, options)
 
 
+@PROFILE
+@given(property_modules())
+def test_the_property_modules_build_the_same_both_ways(module):
+    """The modules ``test_properties.py`` converts (every import style, comments, classes, CRLF)."""
+    for options in ALL_OPTIONS[:4]:
+        compare_both_ways(module.source, options)
+
+
+@PROFILE
+@given(ms_modules())
+def test_the_mindspore_property_modules_build_the_same_both_ways(case):
+    for options in ALL_OPTIONS[4:]:
+        compare_both_ways(case[0], options)
+
+
 def test_cases_the_text_path_must_match_exactly():
     cases = [
         # pins inline, one per line after a trailing comma, and after no trailing comma
@@ -296,6 +314,10 @@ def test_the_text_path_falls_back_where_it_must():
         "from torch import optim\nopt = optim.RMSprop(*a, lr=1)\n": "a splat",
         "from torch import optim\nopt = optim.RMSprop(model.parameters(), lr=f'{x}')\n": "an f-string",
         "from torch import optim\nopt = (optim.RMSprop)(model.parameters())\n": "a parenthesized function",
+        # libcst writes the file's first line break for every one in the call's whitespace
+        "from torch import optim\r\nopt = optim.RMSprop(\n    model.parameters(),\n)\r\n": "mixed line breaks",
+        "from torch import optim\nopt = optim.RMSprop(\r\n    model.parameters(), lr=1)\n": "mixed line breaks",
+        "from torch import optim\r\nopt = optim.RMSprop(model.parameters(),\r  lr=1)\r\n": "mixed line breaks",
     }
     for source, why in cases.items():
         module = Module(source, "<test>", analyse(ast.parse(source)))

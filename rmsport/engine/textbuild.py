@@ -88,7 +88,7 @@ def _build(
     attr_name: str | None,
     newline: str,
 ) -> str:
-    if "\\" in text or _FSTRING.search(text):
+    if "\\" in text or _FSTRING.search(text) or not _only_line_breaks(text, newline):
         raise _NotHere
     func_start, func_end = _span(call.func, where)
     if func_start != 0:
@@ -285,6 +285,16 @@ def _pins(
 def _last_line(gap: str) -> str:
     """What follows the last line break of ``gap``."""
     return re.split(r"\r\n|\r|\n", gap)[-1]
+
+
+def _only_line_breaks(text: str, newline: str) -> bool:
+    """Whether every line break in ``text`` is ``newline``: libcst writes the
+    file's first line break for every one it parses in a call's whitespace."""
+    if newline == "\n":
+        return "\r" not in text
+    if newline == "\r":
+        return "\n" not in text
+    return text.count("\r") == text.count("\n") == text.count("\r\n")
 
 
 def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
