@@ -7,8 +7,9 @@ not another branch inside one class:
 * ``select`` decides which references this run converts and to what (the
   direction table), and reports the ones it cannot touch (RMS102, RMS103);
 * ``plan`` asks ``plan.py`` what happens to each argument (``ast`` only);
-* ``build`` turns the plans into text with libcst, one call at a time, and
-  drops a call that libcst refuses (RMS002) without blocking the others;
+* ``build`` turns the plans into text, one call at a time: by offset edits on
+  the call's text where that is exact (``textbuild.py``), else with libcst,
+  and drops a call that libcst refuses (RMS002) without blocking the others;
 * ``splice`` applies the offset-keyed edits, innermost calls first;
 * ``check`` refuses a result that does not parse.
 
