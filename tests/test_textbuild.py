@@ -287,6 +287,11 @@ def test_cases_the_text_path_must_match_exactly():
         "from torch import optim\nopt = optim.RMSprop([{'params': m.a\u0301parameters()}], ｌｒ=1)\n",
         "from torch import optim\nopt = optim.RMSprop(m.a\u0301parameters(), 1)\n",
         "import torch\nopt = torch.optim.RMSPro\u0301p(m.parameters())\n",
+        # inside f-strings (the ast positions of their expressions are worked out differently)
+        'from torch import optim\nx = f"é{optim.RMSprop(model.parameters(), 2, alpha=3)}"\n',
+        'from torch import optim\nx = f"""ab\ncd{optim.RMSprop(model.parameters(), 2, alpha=3)}"""\n',
+        'from torch import optim\nx = f"""{\noptim.RMSprop(model.parameters(), 2,\n alpha=3)}"""\n',
+        'from torch import optim\nx = (f"a"\n  f"{optim.RMSprop(model.parameters(), 2, alpha=3)}")\n',
         # no arguments: the pins are the arguments
         "from torch import optim\nopt = optim.RMSprop()\n",
         # eps under --eps-mapping matched: squared, in parentheses unless it is a name, attribute, call or subscript

@@ -238,6 +238,12 @@ def _to_float(text: str, node: ast.expr, where: Callable[[int, int], int], base:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         start, end = _span(node, where)
         literal = text[start:end]
+        try:  # the text must be the literal the parser read (a wrong offset must not edit a wrong place)
+            same = int(literal, 0) == node.value
+        except ValueError:
+            same = literal.isdigit() and int(literal) == node.value  # base 0 refuses 0-prefixed digits
+        if not same:
+            raise _NotHere
         if literal.isdigit() or literal.replace("_", "").isdigit():
             new = literal + ".0"
         else:
