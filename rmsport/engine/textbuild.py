@@ -41,7 +41,8 @@ _EQUAL = re.compile(_GAP + "=" + _GAP)
 _CLOSE = re.compile(r"(" + _GAP + r")(?:,(" + _GAP + r"))?\)")
 _NAME = re.compile(r"\w+")
 _LAST_NAME = re.compile(r"\w+$")
-# ast positions inside f-strings are not reliable before Python 3.12: leave them to libcst.
+# An f-string inside the call: the positions of the expressions in it are not
+# reliable before Python 3.12, and the group-method swap would look into it.
 _FSTRING = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])['\"]")
 
 _GROUP_SWAP = {"parameters": "trainable_params", "trainable_params": "parameters"}
