@@ -4,10 +4,11 @@ How the work is split, and why (measured, see README "Performance"):
 
 1. a byte-level test (``might_contain_calls``) skips files that cannot matter;
 2. ``ast.parse`` + one scope walk (``analysis.py``) find the calls by binding;
-3. only the source text of each rewritten call, and of each import statement we
-   change, goes through libcst (``rewrite.py``, ``imports.py``), and the results
-   are spliced back by offset, so every other byte of the file is untouched by
-   construction.
+3. each rewritten call is written by offset edits on its own text where that is
+   plainly exact (``textbuild.py``: most calls); the others, and each import
+   statement we change, go through libcst (``rewrite.py``, ``imports.py``); the
+   results are spliced back by offset, so every other byte of the file is
+   untouched by construction.
 """
 
 from __future__ import annotations

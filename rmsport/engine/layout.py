@@ -118,12 +118,24 @@ _FSTRING_PREFIX = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])['\"]")
 _TRIPLE_FSTRING_PREFIX = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])(?:'''|\"\"\")")
 
 
-def _may_be_in_fstring(source: str, line_start: int, start: int) -> bool:
+def _may_be_in_fstring(source: str, line_start: int, start: int, first_triple_end: int | None = None) -> bool:
     """Cheap test before the exact one: a one-line f-string holding the call
-    opens on the call's own line; only a triple-quoted one can open earlier."""
-    return bool(
-        _FSTRING_PREFIX.search(source, line_start, start) or _TRIPLE_FSTRING_PREFIX.search(source, 0, start)
-    )
+    opens on the call's own line; only a triple-quoted one can open earlier.
+
+    ``first_triple_end`` is where the file's first triple-quoted f-string prefix
+    ends (``len(source) + 1``: none), so that each call does not search the
+    file from its start again (that search was quadratic in a call-dense file).
+    """
+    if first_triple_end is None:
+        first_triple_end = _first_triple_end(source)
+    return bool(_FSTRING_PREFIX.search(source, line_start, start)) or first_triple_end <= start
+
+
+def _first_triple_end(source: str) -> int:
+    # The leftmost match also ends first: a match starting later inside it
+    # would follow a letter, which the pattern's lookbehind refuses.
+    match = _TRIPLE_FSTRING_PREFIX.search(source)
+    return match.end() if match else len(source) + 1
 
 
 def fstring_spans(source: str) -> list[tuple[int, int]]:
@@ -158,6 +170,7 @@ class _FileFacts:
     limit: int
     style: Style | None = None  # read the first time a call needs breaking
     fstrings: list[tuple[int, int]] | None = None
+    first_triple_end: int | None = None  # see _may_be_in_fstring
 
 
 # The converter asks once per rewritten call; what the file says is worked out
@@ -189,7 +202,9 @@ def fit_call(
     facts = _file_facts(source, configured)
     if new_length <= facts.limit or new_length <= len(prefix) + len(old_text) + len(suffix):
         return new_text
-    if _may_be_in_fstring(source, line_start, start):
+    if facts.first_triple_end is None:
+        facts.first_triple_end = _first_triple_end(source)
+    if _may_be_in_fstring(source, line_start, start, facts.first_triple_end):
         if facts.fstrings is None:
             facts.fstrings = fstring_spans(source)
         if any(lo <= start < hi for lo, hi in facts.fstrings):
@@ -283,10 +298,32 @@ def break_call(
     # same one.  (The scan cannot be fooled by valid code, but a wrong guess here
     # would cost the user a file, and checking costs microseconds.)
     try:
-        same = ast.dump(ast.parse(broken.strip(), mode="eval")) == ast.dump(ast.parse(text, mode="eval"))
+        same = same_tree(ast.parse(broken.strip(), mode="eval"), ast.parse(text, mode="eval"))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         same = False
     return broken if same else None
+
+
+def same_tree(a: ast.AST, b: ast.AST) -> bool:
+    """``ast.dump(a) == ast.dump(b)``: the same nodes and values, positions aside.
+
+    A walk over both trees at once, stopping at the first difference: the two
+    ``ast.dump`` strings cost more than the rest of laying out a call.
+    """
+    stack: list[tuple[object, object]] = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, ast.AST):
+            stack.extend((getattr(x, f, None), getattr(y, f, None)) for f in x._fields)
+        elif isinstance(x, list):
+            if len(x) != len(y):  # type: ignore[arg-type]
+                return False
+            stack.extend(zip(x, y))  # type: ignore[call-overload]
+        elif x != y or (type(x) in (float, complex) and repr(x) != repr(y)):  # 0.0 and -0.0 differ in a dump
+            return False
+    return True
 
 
 def _lay_out(text: str, prefix: str, style: Style, newline: str, limit: int | None) -> str | None:

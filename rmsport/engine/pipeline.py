@@ -7,8 +7,9 @@ not another branch inside one class:
 * ``select`` decides which references this run converts and to what (the
   direction table), and reports the ones it cannot touch (RMS102, RMS103);
 * ``plan`` asks ``plan.py`` what happens to each argument (``ast`` only);
-* ``build`` turns the plans into text with libcst, one call at a time, and
-  drops a call that libcst refuses (RMS002) without blocking the others;
+* ``build`` turns the plans into text, one call at a time: by offset edits on
+  the call's text where that is exact (``textbuild.py``), else with libcst,
+  and drops a call that libcst refuses (RMS002) without blocking the others;
 * ``splice`` applies the offset-keyed edits, innermost calls first;
 * ``check`` refuses a result that does not parse.
 
@@ -19,6 +20,7 @@ Reporting is separate (``report_rewrites``), and so is verification
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from .imports import Edit, ImportPlan, plan_imports
 from .layout import fit_call
 from .plan import CallPlan, plan_call
 from .references import describe_reference
+from .textbuild import build_text
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -216,21 +219,18 @@ def _attr_fix(site: Site) -> bool:
 
 
 def build(
-    module: Module, sites: list[Site], *, line_length: int | None = None
+    module: Module, sites: list[Site], *, line_length: int | None = None, text_path: bool = True
 ) -> tuple[ImportPlan, list[Built], list[Finding]]:
     """New text for each call, and the import edits they need.
 
-    A call that libcst refuses is left unchanged with RMS002 and the rest are
-    planned again without it, so one odd call never blocks the others.  A call
-    that no longer fits its line is broken one argument per line (``layout.py``;
-    ``line_length`` is the project's, None: judged from the file).
+    Most calls are written by offset edits on their own text (``textbuild.py``,
+    no libcst); the others, and every call when ``text_path`` is False (the
+    tests compare the two), go through libcst.  A call that libcst refuses is
+    left unchanged with RMS002 and the rest are planned again without it, so one
+    odd call never blocks the others.  A call that no longer fits its line is
+    broken one argument per line (``layout.py``; ``line_length`` is the
+    project's, None: judged from the file).
     """
-    import libcst as cst
-
-    from .rewrite import CannotRewrite, build_call, parse_value
-
-    config = cst.PartialParserConfig(default_newline=module.newline)
-    empty = cst.Module([], default_newline=module.newline)
     refused: list[Finding] = []
     live = list(sites)
     while True:
@@ -254,17 +254,20 @@ def build(
             ]
             if inner:
                 text = splice(text, _outermost(inner))
+            new_text = None
+            if text_path and not inner:
+                new_text = _build_text(module, site, imports)
+            if new_text is not None:
+                if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
+                    new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
+                built.append(Built(site, new_text))
+                continue
+            import libcst as cst  # only for the calls the text path leaves (importing it costs too)
+
+            from .rewrite import CannotRewrite
+
             try:
-                node = cst.parse_expression(text, config=config)
-                if not isinstance(node, cst.Call):
-                    raise CannotRewrite("the call's text is not a plain call")
-                if _attr_fix(site) and isinstance(node.func, cst.Attribute):
-                    func: cst.BaseExpression = node.func.with_changes(
-                        attr=cst.Name(site.plan.dst.qualname.rsplit(".", 1)[1])
-                    )
-                else:
-                    func = parse_value(imports.spellings[site.plan.dst.qualname])
-                new_text = empty.code_for_node(build_call(node, site.plan, func, comments="#" in text))
+                new_text = _build_libcst(module, site, text, imports)
                 if not any(o is not site and o.start <= site.start and site.end <= o.end for o in live):
                     # the outermost call is laid out as a whole, the ones inside it with it
                     new_text = fit_call(module.source, site.start, site.end, text, new_text, line_length, module.newline)
@@ -277,6 +280,57 @@ def build(
         if failed is None:
             return imports, built, refused
         live = [s for s in live if s is not failed]
+
+
+def _build_libcst(module: Module, site: Site, text: str, imports: ImportPlan) -> str:
+    """The call's new text through libcst: parse ``text``, apply the plan, print.
+
+    Raises ``CannotRewrite`` or libcst's ``ParserSyntaxError`` when it cannot.
+    """
+    import libcst as cst
+
+    from .rewrite import CannotRewrite, build_call, parse_value
+
+    config, empty = _libcst_for(module.newline)
+    node = cst.parse_expression(text, config=config)
+    if not isinstance(node, cst.Call):
+        raise CannotRewrite("the call's text is not a plain call")
+    if _attr_fix(site) and isinstance(node.func, cst.Attribute):
+        func: cst.BaseExpression = node.func.with_changes(attr=cst.Name(site.plan.dst.qualname.rsplit(".", 1)[1]))
+    else:
+        func = parse_value(imports.spellings[site.plan.dst.qualname])
+    return empty.code_for_node(build_call(node, site.plan, func, comments="#" in text))
+
+
+@functools.lru_cache(maxsize=4)
+def _libcst_for(newline: str) -> tuple:
+    """libcst's parser config and an empty module (for ``code_for_node``) writing ``newline``."""
+    import libcst as cst
+
+    return cst.PartialParserConfig(default_newline=newline), cst.Module([], default_newline=newline)
+
+
+def _build_text(module: Module, site: Site, imports: ImportPlan) -> str | None:
+    """The call's new text by offset edits (``textbuild.py``), or None: use libcst."""
+    attr_name = func_text = None
+    if _attr_fix(site):
+        if not isinstance(site.call.func, ast.Attribute):
+            return None
+        attr_name = site.plan.dst.qualname.rsplit(".", 1)[1]
+    else:
+        func_text = imports.spellings.get(site.plan.dst.qualname)
+        if func_text is None:
+            return None
+    index, base = module.index, site.start
+    return build_text(
+        module.source[site.start : site.end],
+        site.call,
+        lambda lineno, col: index.offset(lineno, col) - base,
+        site.plan,
+        func_text,
+        attr_name,
+        module.newline,
+    )
 
 
 def _outermost(edits: list[Edit]) -> list[Edit]:

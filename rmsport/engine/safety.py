@@ -57,6 +57,7 @@ def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, in
     starts = index.starts
     regions: list[tuple[int, int, int]] = []  # first line, last line, indentation (-1: top-level run)
     line_starts = set(starts)
+    spans: _Spans = {}
     for edit in edits:
         if edit.start in line_starts and edit.start:
             # Text put at a line start (an import) may belong to the block that
@@ -65,7 +66,7 @@ def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, in
             low, high = _top_level_run(edit, tree, starts, edit.start - 1)
             regions.append((low, high, -1))
             continue
-        found = _owning_statement(edit, tree, index)
+        found = _owning_statement(edit, tree, index, spans)
         if found is not None:
             regions.append(found)
         else:
@@ -109,21 +110,40 @@ def syntax_error_after(source: str, edits: Sequence[_Edit], tree: ast.Module, in
     return None
 
 
-def _owning_statement(edit: _Edit, tree: ast.Module, index: _Index) -> tuple[int, int, int] | None:
+_Spans = dict[int, list[tuple[int, int, ast.stmt]]]
+
+
+def _suite_spans(owner: ast.AST, suite: list[ast.stmt], index: _Index, cache: _Spans) -> list[tuple[int, int, ast.stmt]]:
+    """``(start, end, stmt)`` offsets of a suite's statements, worked out once per
+    suite and not once per edit (a call-dense file has an edit every few statements)."""
+    spans = cache.get(id(owner))
+    if spans is None:
+        spans = cache[id(owner)] = [
+            (index.offset(*_first_position(stmt)), index.offset(stmt.end_lineno, stmt.end_col_offset), stmt)  # type: ignore[arg-type]
+            for stmt in suite
+        ]
+    return spans
+
+
+def _owning_statement(
+    edit: _Edit, tree: ast.Module, index: _Index, cache: _Spans | None = None
+) -> tuple[int, int, int] | None:
     """Lines and indentation of the innermost statement that encloses the edit and owns its lines."""
+    if cache is None:
+        cache = {}
     chain: list[ast.stmt] = []
+    owner: ast.AST = tree
     suite: list[ast.stmt] = tree.body
     while True:
         inner = None
-        for stmt in suite:
-            start = index.offset(*_first_position(stmt))
-            end = index.offset(stmt.end_lineno, stmt.end_col_offset)  # type: ignore[arg-type]
+        for start, end, stmt in _suite_spans(owner, suite, index, cache):
             if start <= edit.start and edit.end <= end:
                 inner = stmt
                 break
         if inner is None:
             break
         chain.append(inner)
+        owner = inner
         suite = [child for name in _SUITES for child in _statements(getattr(inner, name, None))]
     for stmt in reversed(chain):
         if _owns_its_lines(stmt, index):

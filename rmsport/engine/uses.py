@@ -162,6 +162,15 @@ def follow_uses(
     return out
 
 
+def _lines_of(node: ast.AST) -> tuple[int, int] | None:
+    """First and last line of everything inside ``node`` (decorators stand above
+    its ``def``/``class`` line); None for the module."""
+    if not hasattr(node, "end_lineno"):
+        return None
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+    return first, node.end_lineno  # type: ignore[attr-defined,return-value]
+
+
 class _Tracker:
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
@@ -340,10 +349,13 @@ class _Tracker:
     def _loads(self, handle: Handle) -> list[ast.expr]:
         out: list[ast.expr] = []
         owner = handle.owner
+        lines = _lines_of(owner)
         if handle.kind == "attr":
             for node in self.attr_loads.get(handle.name, ()):
                 if not isinstance(node.value, ast.Name):
                     continue
+                if lines is not None and not lines[0] <= node.lineno <= lines[1]:
+                    continue  # not inside ``owner``: the walk up below would say so, at more cost
                 # The method of ``owner`` the load is in (closures inside it included).
                 method: ast.AST | None = node
                 while method is not None and self.parent(method) is not owner:
@@ -355,6 +367,8 @@ class _Tracker:
                     out.append(node)
             return out
         for node in self.name_loads.get(handle.name, ()):
+            if lines is not None and not lines[0] <= node.lineno <= lines[1]:
+                continue  # not inside ``owner`` (a call-dense file has one load per function)
             inside = self.parent(node)
             while inside is not None and inside is not owner:
                 inside = self.parent(inside)
