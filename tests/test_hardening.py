@@ -308,6 +308,28 @@ def test_sigterm_during_a_convert_leaves_no_temp_file(tmp_path):
             assert text == body or text.startswith("from mindspore import nn\n"), path
 
 
+@pytest.mark.parametrize("command", ["check", "convert"])
+def test_sigterm_after_the_run_keeps_its_exit_code(tmp_path, command):
+    """A SIGTERM that lands once the command has finished (during the interpreter's
+    shutdown, where Python has put back the default action) must not kill the process
+    with status -15: the run ends with the code it had.  Sent from an atexit hook, it
+    lands there every time."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "m.py"
+    target.write_text(CALL)
+    script = (
+        "import atexit, os, signal\n"
+        "atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+        "from rmsport.cli import main\n"
+        f"main([{command!r}, '-q', {str(target)!r}])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == (1 if command == "check" else 0), proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
+
+
 # -- bytes and metadata the user did not ask to change --------------------------------
 
 

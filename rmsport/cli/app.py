@@ -128,11 +128,19 @@ class _Group(click.Group):
     Ctrl-C 130, SIGTERM 143 (after removing temp files), stdout that cannot be
     written 123 (see README "Exit codes")."""
 
+    _program = False  # run as a program (console script, python -m), not called by a test runner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # The console script and ``python -m rmsport`` call the group; click's
+        # CliRunner (tests, embedding) calls ``main()`` and must get its signals back.
+        self._program = True
+        return self.main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_unwinds
 
         try:
-            with sigterm_unwinds():
+            with sigterm_unwinds(then_ignore=self._program):
                 return super().invoke(ctx)
         except KeyboardInterrupt:
             message, code = "interrupted; every file is either fully converted or untouched", EXIT_INTERRUPTED

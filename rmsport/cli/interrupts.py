@@ -32,8 +32,16 @@ def on_sigterm(signum: int, frame: object) -> None:
 
 
 @contextmanager
-def sigterm_unwinds() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` for the duration (main thread only)."""
+def sigterm_unwinds(*, then_ignore: bool = False) -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the duration (main thread only).
+
+    ``then_ignore`` (the CLI run as a program): afterwards SIGTERM is ignored
+    instead of restored.  The command has finished and its exit code is decided;
+    what is left is the interpreter's shutdown, during which Python puts back the
+    default action of every signal it handled, so a SIGTERM there killed the
+    process (status -15) instead of letting it exit with the code it already
+    had or 143.  Nothing is left to clean up by then.
+    """
     try:
         previous = signal.signal(signal.SIGTERM, on_sigterm)
     except ValueError:  # not the main thread (an embedding application): leave signals alone
@@ -42,7 +50,7 @@ def sigterm_unwinds() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if then_ignore else previous)
 
 
 @contextmanager
