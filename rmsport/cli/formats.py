@@ -241,8 +241,8 @@ def print_text(console: Any, findings: Sequence[Finding]) -> None:
     strings, so a piped run never pays for importing rich.
     """
     if getattr(console, "plain", False):
-        for finding in findings:
-            console.print(plain_line(finding))
+        if findings:  # one write per file: stderr is line-buffered, a write per line is a system call per line
+            console.print("\n".join(plain_line(finding) for finding in findings))
         return
     for finding in findings:
         console.print(text_line(finding), soft_wrap=True, highlight=False)
