@@ -318,19 +318,28 @@ class StatIndex:
         return self._old
 
     def recall(self, path: str, display: str) -> tuple[Signature | None, str | None]:
-        """The file's signature, and what it held ("" for no call, else a result key) if unchanged."""
+        """The file's signature, and what it held ("" for no call, else a result key) if unchanged.
+
+        An unchanged file's entry is carried over to the index written at the end;
+        ``forget`` takes it back when its result turns out to be missing.
+        """
         try:
             info = os.stat(path)
         except OSError:
             return None, None
         signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-        entry = self._load().get(path)
+        old = self._old if self._old is not None else self._load()
+        entry = old.get(path)
         try:
-            if entry is not None and tuple(entry[0]) == signature and (entry[1] == "" or entry[2] == display):
+            if entry is not None and entry[0] == signature and (entry[1] == "" or entry[2] == display):
+                self._new[path] = entry
                 return signature, str(entry[1])
-        except (TypeError, IndexError):  # an index written by something else
+        except (TypeError, IndexError, KeyError):  # an index written by something else
             pass
         return signature, None
+
+    def forget(self, path: str) -> None:
+        self._new.pop(path, None)
 
     def remember(self, path: str, signature: Signature | None, held: str, display: str) -> None:
         if signature is None or max(signature[1], signature[2]) > self._started - _RACY_NS:

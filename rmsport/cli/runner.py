@@ -254,13 +254,13 @@ def run_files(
             if index is not None:
                 signature, held = index.recall(str(path), display)
                 if held == "":  # unchanged, and it named no RMSProp class when it was read
-                    index.remember(str(path), signature, "", display)
                     continue
-                known = cache.get(held, display) if held and cache is not None else None
-                if known is not None:  # unchanged, and its result is kept
-                    index.remember(str(path), signature, held, display)
-                    queue.append(known)
-                    continue
+                if held is not None:
+                    known = cache.get(held, display) if cache is not None else None
+                    if known is not None:  # unchanged, and its result is kept
+                        queue.append(known)
+                        continue
+                    index.forget(str(path))  # its result is gone: read and parse it again
             try:
                 data = read_bytes(path)  # non-blocking: a FIFO cannot hang the run
             except SourceError as exc:
