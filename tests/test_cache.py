@@ -45,7 +45,7 @@ def _tree(root: Path) -> Path:
 
 
 def _entries() -> list[Path]:
-    return sorted(default_root().glob("*/*.json"))
+    return sorted(default_root().glob("*/*.entry"))
 
 
 def _run(*args: str, cwd: Path) -> tuple[int, str, str]:
@@ -445,3 +445,12 @@ def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path, monkeypat
     with pytest.raises(KeyboardInterrupt):
         cache.put(cache.key(b"x", "f.py", job), FileResult("f.py", []), job)
     assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
+
+
+def test_a_cache_file_is_checked_before_marshal_reads_it(tmp_path: Path) -> None:
+    # marshal trusts its input: a list header claiming 2**31 items made it allocate for seconds.
+    hostile = b"[\xff\xff\xff\x7f"
+    for data in (hostile, cache_module._MAGIC + b"\0" * 20 + hostile, cache_module._seal({"a": 1})[:-1]):
+        with pytest.raises(ValueError):
+            cache_module._unseal(data)
+    assert cache_module._unseal(cache_module._seal({"a": (1, "b")})) == {"a": (1, "b")}

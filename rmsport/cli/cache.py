@@ -19,11 +19,16 @@ What a result depends on, and so what the key holds:
 
 Only results that the bytes decide are kept: an unreadable or unwritable file,
 an internal error, and anything ``convert`` wrote are done again every time.
-Entries are small JSON files (never pickle: a cache file someone else wrote
-cannot run code), one per key, written atomically, so concurrent runs (pre-commit
-starts several) never see half an entry; a missing, unreadable or corrupt entry
-is a miss.  ``--no-cache`` (or ``RMSPORT_NO_CACHE=1``) turns it off;
-``RMSPORT_CACHE_DIR`` moves it.  Deleting the folder is always safe.
+Entries are small files of plain data (dicts, lists, strings, numbers) in
+Python's ``marshal`` format: builtin, so reading them imports nothing, and
+never pickle, so loading a cache file someone else wrote cannot run code.  One
+file per key, written atomically, so concurrent runs (pre-commit starts several)
+never see half an entry; a missing, unreadable, corrupt or foreign entry is a
+miss (every file carries a hash of its content, checked before it is read).  The
+folder is per interpreter version, as marshal's format is.
+
+``--no-cache`` (or ``RMSPORT_NO_CACHE=1``) turns it off; ``RMSPORT_CACHE_DIR``
+moves it.  Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -158,13 +163,11 @@ class ResultCache:
         folder = self.folder()
         if folder is None:
             return None
-        import json  # here, not at the top: a run with no file to parse never needs it
-
         try:
-            with open(folder / f"{key}.json", encoding="utf-8") as handle:
-                entry = json.load(handle)
+            with open(folder / f"{key}.entry", "rb") as handle:
+                entry = _unseal(handle.read())
             return _result_from(entry, name)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None  # missing, or written by something else: parse again
 
     def put(self, key: str, result: FileResult, job: Job) -> bool:
@@ -174,14 +177,12 @@ class ResultCache:
         folder = self.folder()
         if folder is None:
             return False
-        import json
-
-        target = folder / f"{key}.json"
+        target = folder / f"{key}.entry"
         temporary = folder / f".{key}.{os.getpid()}.tmp"
         try:
-            text = json.dumps(_entry_of(result), separators=(",", ":"))
-            with open(temporary, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            data = _seal(_entry_of(result))
+            with open(temporary, "wb") as handle:
+                handle.write(data)
             os.replace(temporary, target)
         except (OSError, ValueError, TypeError):
             self._broken = True
@@ -245,6 +246,29 @@ def _result_from(entry: dict[str, Any], name: str) -> FileResult:
     )
 
 
+# What every cache file starts with, then a hash of the rest: a file that is
+# truncated, corrupt or written by something else is a miss before marshal reads
+# a byte of it (marshal trusts its input: a stray size field can make it try to
+# allocate gigabytes).
+_MAGIC = b"rmsport-cache\x01"
+
+
+def _seal(value: object) -> bytes:
+    import marshal
+
+    payload = marshal.dumps(value)
+    return _MAGIC + _blake2b(payload).digest() + payload
+
+
+def _unseal(data: bytes) -> object:
+    import marshal
+
+    head = len(_MAGIC) + 20
+    if not data.startswith(_MAGIC) or len(data) < head or _blake2b(data[head:]).digest() != data[len(_MAGIC) : head]:
+        raise ValueError("not an rmsport cache file")
+    return marshal.loads(data[head:])
+
+
 def _unlink(path: Path) -> None:
     try:
         os.unlink(path)
@@ -306,11 +330,9 @@ class StatIndex:
             self._old = {}
             folder = self._cache.folder()
             if folder is not None:
-                import marshal  # a dict of tuples of ints and strs: 10x faster to load than JSON
-
                 try:
                     with open(folder / self._name, "rb") as handle:
-                        loaded = marshal.loads(handle.read())  # marshal.load reads a file in tiny pieces: 10x slower
+                        loaded = _unseal(handle.read())
                     if isinstance(loaded, dict):
                         self._old = loaded
                 except (OSError, EOFError, ValueError, TypeError):
@@ -352,12 +374,10 @@ class StatIndex:
         folder = self._cache.folder()
         if folder is None:
             return
-        import marshal
-
         temporary = folder / f".{self._name}.{os.getpid()}.tmp"
         try:
             with open(temporary, "wb") as handle:
-                handle.write(marshal.dumps(self._new))
+                handle.write(_seal(self._new))
             os.replace(temporary, folder / self._name)
         except (OSError, ValueError):
             _unlink(temporary)

@@ -46,7 +46,6 @@ import errno
 import os
 import re
 import stat
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +92,8 @@ def decode(data: bytes) -> SourceText:
     """
     if NUL in data:
         raise SourceError(f"contains a NUL byte (at byte {data.index(NUL)})")
+    import tokenize  # here: a run whose files are all answered by the cache never decodes one
+
     try:
         encoding, _ = tokenize.detect_encoding(_python_lines(data))
     except SyntaxError as exc:
