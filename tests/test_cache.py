@@ -454,3 +454,34 @@ def test_a_cache_file_is_checked_before_marshal_reads_it(tmp_path: Path) -> None
         with pytest.raises(ValueError):
             cache_module._unseal(data)
     assert cache_module._unseal(cache_module._seal({"a": (1, "b")})) == {"a": (1, "b")}
+
+
+def test_a_result_is_kept_under_the_key_of_the_bytes_it_came_from(tmp_path: Path, monkeypatch) -> None:
+    # A worker that read the file again could see other bytes than the ones the key
+    # was made of (the file edited in between); the bytes now travel with the file.
+    from rmsport.cli import runner
+    from rmsport.files import sourcefile
+
+    monkeypatch.setattr(runner, "_POOL_PAYS_AFTER", -1.0)  # workers take every file after the first
+    paths = []
+    for index in range(4):
+        path = tmp_path / f"m{index}.py"
+        path.write_text(CALLS.replace("lr=0.01", f"lr=0.0{index + 1}"))
+        paths.append(path)
+    real = sourcefile.read_bytes
+    seen: set[str] = set()
+
+    def edited_after_the_first_read(path):
+        data = real(path)
+        if str(path) in seen:  # a second read of the same file: someone edited it meanwhile
+            return data.replace(b"opt.step()", b"opt.stop()")
+        seen.add(str(path))
+        return data
+
+    monkeypatch.setattr(sourcefile, "read_bytes", edited_after_the_first_read)
+    job = Job(write=False, want_diff=False, options=Options())
+    cache = ResultCache(default_root(), job)
+    results: list[FileResult] = []
+    runner.run_files([(p, p.name) for p in paths], job, jobs=2, on_result=results.append, cache=cache)
+    # Every result is the one of the bytes the parent read (and keyed): a training-step finding each.
+    assert all(any(f.code == "RMS501" for f in r.findings) for r in results)

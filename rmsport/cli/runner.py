@@ -303,14 +303,15 @@ def run_files(
                 if not jobs:
                     workers = min(workers, _idle_cores())
                 pool = _start_pool(min(workers, len(candidates) - number)) if workers > 1 else _NO_POOL
-            # Workers read their own bytes: shipping them through a pipe costs
-            # more than reading them again.
-            future = _submit(pool, item)
+            # The bytes go with the file: a worker that read the file again could
+            # see it changed since, and its result would be kept under the key of
+            # the bytes read here (a few KB each: nothing next to parsing them).
+            future = _submit(pool, item, data)
             if future is None and pool not in (None, _NO_POOL):
                 _stop_pool(pool)
                 pool = _NO_POOL  # the rest in this process: slower, but every file is done
             if future is not None:
-                queue[slot] = (future, item)
+                queue[slot] = (future, item, data)
                 continue
             start = time.process_time()
             queue[slot] = _work(item, data)
@@ -357,7 +358,7 @@ def worker_count(jobs: int | None) -> int:
     return max(1, min(jobs or cores, cores))
 
 
-def _submit(pool: object, item: tuple[str, Job, str]):
+def _submit(pool: object, item: tuple[str, Job, str], data: bytes | None = None):
     """The Future of *item* in *pool*, or None to do it in this process (no pool,
     or the pool cannot start or has broken: out of file descriptors or processes)."""
     if pool is None or pool is _NO_POOL:
@@ -365,19 +366,19 @@ def _submit(pool: object, item: tuple[str, Job, str]):
     from concurrent.futures import BrokenExecutor
 
     try:
-        return pool.submit(_work, item)  # type: ignore[attr-defined]
+        return pool.submit(_work, item, data)  # type: ignore[attr-defined]
     except (OSError, BrokenExecutor, RuntimeError):
         return None
 
 
-def _result(future, item: tuple[str, Job, str]) -> FileResult:
+def _result(future, item: tuple[str, Job, str], data: bytes | None = None) -> FileResult:
     """A worker's result; a worker that died or could not start is replaced by this process."""
     from concurrent.futures import BrokenExecutor
 
     try:
         return future.result()
     except (OSError, BrokenExecutor):
-        return _work(item)
+        return _work(item, data)
 
 
 def _stop_pool(pool) -> None:
