@@ -72,3 +72,29 @@ def test_matched_eps_expression_is_still_a_float():
                      qualname_of=lambda n: analysis.qualname_of(n, ref.scope))
     (eps,) = [a for a in plan.actions if a.concept == "eps"]
     assert eps.eps_power == 2.0 and eps.wrap_float
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["cfg.eps", "eps", "get_eps()", "table[0]", "a + b", "-x", "None", "True", "'1e-8'", "x if y else z",
+     "(lambda: 1)()", "...", "[1][0]", "not x", "x or y"],
+)
+@pytest.mark.parametrize("to", ["mindspore", "torch"])
+def test_rms213_says_exactly_what_is_written(value: str, to: str) -> None:
+    # The message once said ``(None) ** 2`` where the code said ``None ** 2``: the
+    # message must quote the written expression for every kind of value.
+    from rmsport.engine.convert import convert_source
+    from rmsport.options import Options
+
+    if to == "mindspore":
+        source = f"import torch\nopt = torch.optim.RMSprop(p, eps={value})\n"
+    else:
+        source = f"from mindspore import nn\nopt = nn.RMSProp(p, epsilon={value})\n"
+    result = convert_source(source, Options(to=to, eps_mapping="matched"))
+    (finding,) = [f for f in result.findings if f.code == "RMS213"]
+    written = finding.message.split(" written as ", 1)[1].split(" so that ", 1)[0]
+    keyword, expression = written.split("=", 1)
+    assert f"{keyword}={expression}" in result.source or f"{keyword}=float({expression})" in result.source, (
+        finding.message,
+        result.source,
+    )

@@ -456,7 +456,10 @@ def _eps_power_text(node: ast.expr, action: ArgAction) -> str:
     if is_number(action.value):
         return format_float(action.value)  # type: ignore[arg-type]
     text = ast.unparse(node)
-    if not isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+    # The nodes libcst leaves bare: names (None, True and False are names to it), attributes,
+    # calls and subscripts; everything else gets parentheses (see rewrite._rewrite_arg).
+    bare_constant = isinstance(node, ast.Constant) and any(node.value is c for c in (None, True, False))
+    if not isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not bare_constant:
         text = f"({text})"
     return f"{text} ** {'2' if action.eps_power == 2.0 else '0.5'}"
 
