@@ -278,3 +278,46 @@ def test_recursive_factory_terminates():
     )
     _, uses = _run(src, NN)
     assert uses == [("RMS501", 7)]
+
+
+@pytest.mark.parametrize(
+    "spawn",
+    [
+        "threading.Thread(target=learn, args=(flags, model, optimizer))",
+        "mp.Process(target=learn, args=[flags, model, optimizer])",
+        "threading.Thread(target=learn, args=(flags, model), kwargs={'optimizer': optimizer})",
+    ],
+)
+def test_handed_to_a_thread_or_process(spawn: str):
+    # Asynchronous trainers (an actor/learner split) hand the optimizer to the
+    # learner's thread: its uses there are the optimizer's uses.
+    src = (
+        "import threading\n"
+        "import torch\n"
+        "import torch.multiprocessing as mp\n"
+        "def learn(flags, model, optimizer):\n"
+        "    optimizer.zero_grad()\n"
+        "    optimizer.step()\n"
+        "def main(flags, model):\n"
+        "    optimizer = torch.optim.RMSprop(model.parameters(), lr=flags.lr)\n"
+        f"    worker = {spawn}\n"
+        "    worker.start()\n"
+    )
+    _, uses = _run(src, NN)
+    assert uses == [("RMS501", 5), ("RMS501", 6)]
+
+
+def test_a_thread_of_something_else_or_an_unknown_position_is_not_followed():
+    src = (
+        "import threading\n"
+        "import torch\n"
+        "def learn(flags, model, optimizer):\n"
+        "    optimizer.step()\n"
+        "def main(flags, model, rest):\n"
+        "    optimizer = torch.optim.RMSprop(model.parameters())\n"
+        "    a = threading.Timer(1.0, learn, args=(flags, model, optimizer))\n"
+        "    b = threading.Thread(target=learn, args=(*rest, optimizer))\n"
+        "    c = learn(*rest, optimizer)\n"
+    )
+    _, uses = _run(src, NN)
+    assert uses == []

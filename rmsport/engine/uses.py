@@ -171,6 +171,10 @@ def _lines_of(node: ast.AST) -> tuple[int, int] | None:
     return first, node.end_lineno  # type: ignore[attr-defined,return-value]
 
 
+# Callables that run ``target`` with ``args``/``kwargs`` in a new thread or process.
+_RUNS_TARGET = frozenset({"Thread", "Process"})
+
+
 class _Tracker:
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
@@ -325,20 +329,55 @@ class _Tracker:
         return calls
 
     def _passed_to(self, use: ast.expr) -> list[ast.expr]:
-        """A use passed to a function of this module (``f(opt)``, ``f(optimizer=opt)``): the parameter's loads."""
+        """A use passed to a function of this module: its parameter's loads.
+
+        ``f(opt)`` and ``f(optimizer=opt)``; and the function a thread or process
+        runs, ``Thread(target=f, args=(..., opt))`` / ``kwargs={"optimizer": opt}``
+        (``threading``, ``multiprocessing`` and ``torch.multiprocessing`` alike),
+        which is how asynchronous trainers hand the optimizer to their learner.
+        """
         parent = self.parent(use)
+        if isinstance(parent, (ast.Tuple, ast.List, ast.Dict)):
+            return self._passed_to_target(use, parent)
         keyword = parent.arg if isinstance(parent, ast.keyword) else None
         call = self.parent(parent) if isinstance(parent, ast.keyword) else parent
         if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
             return []
         if keyword is None and use not in call.args:
             return []
+        if keyword is None and any(isinstance(a, ast.Starred) for a in call.args[: call.args.index(use)]):
+            return []  # ``f(*rest, opt)``: its position is not known
+        index = call.args.index(use) if keyword is None else None
+        return self._parameter_loads(call.func.id, index, keyword)
+
+    def _passed_to_target(self, use: ast.expr, holder: ast.expr) -> list[ast.expr]:
+        """``Thread(target=f, args=(a, opt))`` or ``kwargs={"optimizer": opt}``: f's parameter's loads."""
+        keyword = self.parent(holder)
+        call = self.parent(keyword)
+        if not isinstance(keyword, ast.keyword) or not isinstance(call, ast.Call):
+            return []
+        callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+        target = next((k.value for k in call.keywords if k.arg == "target"), None)
+        if callee not in _RUNS_TARGET or not isinstance(target, ast.Name):
+            return []
+        if keyword.arg == "args" and isinstance(holder, (ast.Tuple, ast.List)) and use in holder.elts:
+            position = holder.elts.index(use)
+            if any(isinstance(e, ast.Starred) for e in holder.elts[:position]):
+                return []
+            return self._parameter_loads(target.id, position, None)
+        if keyword.arg == "kwargs" and isinstance(holder, ast.Dict) and use in holder.values:
+            key = holder.keys[holder.values.index(use)]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return self._parameter_loads(target.id, None, key.value)
+        return []
+
+    def _parameter_loads(self, function: str, index: int | None, keyword: str | None) -> list[ast.expr]:
+        """Loads of the parameter of module-level ``function`` at ``index`` (or named ``keyword``)."""
         out: list[ast.expr] = []
         for stmt in self.tree.body:
-            if isinstance(stmt, _FUNCS) and stmt.name == call.func.id:
+            if isinstance(stmt, _FUNCS) and stmt.name == function:
                 positional = stmt.args.posonlyargs + stmt.args.args
-                if keyword is None:
-                    index = call.args.index(use)
+                if index is not None:
                     names = [positional[index].arg] if index < len(positional) else []
                 else:
                     names = [a.arg for a in (*stmt.args.args, *stmt.args.kwonlyargs) if a.arg == keyword]
