@@ -54,7 +54,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS501": (WARNING, "training-step use of the optimizer the target lacks (step, zero_grad, GradScaler.step, optimizer(grads))"),
     "RMS502": (WARNING, "learning-rate access the target lacks (param_groups, add_param_group, learning_rate, get_lr)"),
     "RMS503": (WARNING, "number assigned to param_groups[i]['lr'] of mindspore.experimental; use mindspore.ops.assign"),
-    "RMS504": (WARNING, "checkpoint method the target lacks (state_dict, load_state_dict of mindspore.nn.RMSProp or of a MindSpore scheduler)"),
+    "RMS504": (WARNING, "checkpoint method the target lacks (state_dict, load_state_dict of mindspore.nn.RMSProp or of a MindSpore scheduler), or that cannot read a torch checkpoint (load_state_dict of mindspore.experimental)"),
     "RMS505": (ERROR, "scheduler that cannot drive the target optimizer; call left unchanged"),
     "RMS506": (ERROR, "torch-only scheduler or scheduler feature; call left unchanged"),
     "RMS507": (WARNING, "MindSpore training wiring (TrainOneStepCell, Model) that torch lacks"),

@@ -419,3 +419,20 @@ def test_naive_rename_is_wrong(case: str, code: str, naive: str, read: str, naiv
     got = eval(read, namespace)
     assert got == naive_value
     assert got != meant
+
+
+def test_experimental_load_state_dict_refuses_a_torch_state(ms, torch):
+    # RMS504 on the experimental target says this (rmsport/engine/uses.py): the Cell's
+    # load_state_dict wants MindSpore's names, and a torch optimizer's state raises.
+    from mindspore.experimental import optim as ms_optim
+
+    model = torch.nn.Linear(3, 2)
+    torch_optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9)
+    model(torch.ones(1, 3)).sum().backward()
+    torch_optimizer.step()
+    state = torch_optimizer.state_dict()
+    optimizer = ms_optim.RMSprop(ms.nn.Dense(3, 2).trainable_params(), lr=0.01, momentum=0.9)
+    names = list(optimizer.state_dict())
+    assert any(name.startswith("mean_square.") for name in names) and any(name.startswith("moment.") for name in names)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        optimizer.load_state_dict(state)

@@ -321,3 +321,20 @@ def test_a_thread_of_something_else_or_an_unknown_position_is_not_followed():
     )
     _, uses = _run(src, NN)
     assert uses == []
+
+
+def test_loading_a_torch_state_into_the_experimental_optimizer():
+    # Measured with MindSpore 2.10: experimental RMSprop's load_state_dict wants its own names
+    # and raises RuntimeError on {"state", "param_groups"} (tests/test_frameworks.py checks it for real).
+    src = (
+        "import torch\n"
+        "def resume(model, path):\n"
+        "    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)\n"
+        "    state = optimizer.state_dict()\n"
+        "    optimizer.load_state_dict(torch.load(path)['optimizer'])\n"
+        "    return optimizer\n"
+    )
+    _, uses = _run(src, EXP)
+    assert uses == [("RMS504", 5)]
+    _, uses = _run(src, NN)
+    assert uses == [("RMS504", 4), ("RMS504", 5)]

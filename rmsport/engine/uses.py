@@ -23,7 +23,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..options import Options
-from ..tables.optimizers import MS_NN, TORCH
+from ..tables.optimizers import MS_EXPERIMENTAL, MS_NN, TORCH
 from ..tables.schedulers import BY_QUALNAME, NN_EQUIVALENTS, TORCH_ONLY_QUALNAMES
 from .analysis import Analysis, Reference, Scope
 from .literals import is_number
@@ -518,6 +518,15 @@ class _Tracker:
                         "afterwards fails (AttributeError: 'float' object has no attribute 'value') and one "
                         "built before stops having any effect; write mindspore.ops.assign(group['lr'], value)",
                         write, None))
+            elif name == "load_state_dict" and call is not None and dst == MS_EXPERIMENTAL:
+                # Measured with MindSpore 2.10: the Cell's load_state_dict wants its own names.
+                out.reports.append((
+                    "RMS504",
+                    f"optimizer.load_state_dict() of {dst} takes MindSpore's names (mean_square.<param>, "
+                    "moment.<param>, mean_grad.<param> and the weights themselves, as its state_dict() returns "
+                    "them); a state saved by torch ({'state': ..., 'param_groups': ...}) raises RuntimeError "
+                    "(missing and unexpected keys): convert that checkpoint with `rmsport state convert` first",
+                    site, None))
             elif name in ("state_dict", "load_state_dict") and call is not None and dst == MS_NN:
                 out.reports.append((
                     "RMS504",
