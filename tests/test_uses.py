@@ -338,3 +338,26 @@ def test_loading_a_torch_state_into_the_experimental_optimizer():
     assert uses == [("RMS504", 5)]
     _, uses = _run(src, NN)
     assert uses == [("RMS504", 4), ("RMS504", 5)]
+
+
+def test_schedulers_stay_with_an_optimizer_the_build_refuses():
+    # The optimizer call was left unchanged (RMS002: dropping `foreach` would lose the comment in
+    # its value) while its scheduler became MindSpore's: a MindSpore scheduler on a torch optimizer.
+    src = (
+        "import torch\n"
+        "opt = torch.optim.RMSprop(model.parameters(), lr=0.01, foreach=(  # why\n"
+        "    None))\n"
+        "sched = torch.optim.lr_scheduler.StepLR(opt, 5)\n"
+        "other = torch.optim.RMSprop(model2.parameters(), lr=0.01)\n"
+        "sched2 = torch.optim.lr_scheduler.StepLR(other, 5)\n"
+    )
+    result = convert_source(src, EXP, path="t.py")
+    codes = sorted((f.code, f.line) for f in result.findings if f.code in ("RMS002", "RMS101", "RMS505"))
+    assert codes == [("RMS002", 2), ("RMS101", 5), ("RMS101", 6), ("RMS505", 4)]
+    lines = result.source.splitlines()
+    assert lines[:2] == ["import torch", "from mindspore.experimental import optim"]
+    assert lines[2:5] == src.splitlines()[1:4]  # the refused optimizer and its scheduler, as they were
+    assert lines[-2:] == [
+        "other = optim.RMSprop(params=model2.trainable_params(), lr=0.01)",
+        "sched2 = optim.lr_scheduler.StepLR(optimizer=other, step_size=5)",
+    ]

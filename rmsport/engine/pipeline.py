@@ -279,7 +279,20 @@ def build(
             built.append(Built(site, new_text))
         if failed is None:
             return imports, built, refused
-        live = [s for s in live if s is not failed]
+        # The schedulers built on a refused optimizer stay torch with it: a MindSpore
+        # scheduler cannot drive a torch optimizer.  (A refused scheduler leaves its
+        # optimizer converted, with the error on the scheduler, as plan-stage refusals do.)
+        tied = [s for s in live if s is not failed and getattr(s.plan, "optimizer_plan", None) is failed.plan]
+        line = module.index.position(failed.start)[0]
+        for site in tied:
+            refused.append(module.finding(
+                "RMS505",
+                f"call left unchanged: the optimizer it drives (line {line}) is left unchanged, and a "
+                f"{site.plan.dst.qualname} cannot drive a {failed.plan.src.qualname}; convert them together "
+                "once that call is fixed",
+                site.call,
+            ))
+        live = [s for s in live if s is not failed and s not in tied]
 
 
 def _build_libcst(module: Module, site: Site, text: str, imports: ImportPlan) -> str:
