@@ -22,7 +22,7 @@ an internal error, and anything ``convert`` wrote are done again every time.
 Entries are small files of plain data (dicts, lists, strings, numbers) in
 Python's ``marshal`` format: builtin, so reading them imports nothing, and
 never pickle, so loading a cache file someone else wrote cannot run code.  One
-file per key, written atomically, so concurrent runs (pre-commit starts several)
+file per key, written atomically (``files/atomic.py``), so concurrent runs (pre-commit starts several)
 never see half an entry; a missing, unreadable, corrupt or foreign entry is a
 miss (every file carries a hash of its content, checked before it is read).  The
 folder is per interpreter version, as marshal's format is.
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..files.atomic import replace_bytes
 from ..findings import Finding
 
 if TYPE_CHECKING:
@@ -177,20 +178,11 @@ class ResultCache:
         folder = self.folder()
         if folder is None:
             return False
-        target = folder / f"{key}.entry"
-        temporary = folder / f".{key}.{os.getpid()}.tmp"
         try:
-            data = _seal(_entry_of(result))
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
+            replace_bytes(folder / f"{key}.entry", _seal(_entry_of(result)), durable=False)
         except (OSError, ValueError, TypeError):
             self._broken = True
-            _unlink(temporary)
             return False
-        except BaseException:  # Ctrl-C or SIGTERM while writing: no stray temporary file
-            _unlink(temporary)
-            raise
         return True
 
 
@@ -267,13 +259,6 @@ def _unseal(data: bytes) -> object:
     if not data.startswith(_MAGIC) or len(data) < head or _blake2b(data[head:]).digest() != data[len(_MAGIC) : head]:
         raise ValueError("not an rmsport cache file")
     return marshal.loads(data[head:])
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _remove_stale(root: Path, keep: Path) -> None:
@@ -374,13 +359,7 @@ class StatIndex:
         folder = self._cache.folder()
         if folder is None:
             return
-        temporary = folder / f".{self._name}.{os.getpid()}.tmp"
         try:
-            with open(temporary, "wb") as handle:
-                handle.write(_seal(self._new))
-            os.replace(temporary, folder / self._name)
+            replace_bytes(folder / self._name, _seal(self._new), durable=False)
         except (OSError, ValueError):
-            _unlink(temporary)
-        except BaseException:
-            _unlink(temporary)
-            raise
+            pass  # an index not written: the next run reads the files again

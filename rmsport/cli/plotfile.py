@@ -11,7 +11,6 @@ reports "wrote".
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
@@ -63,32 +62,9 @@ def check_plot_path(text: str) -> Path:
 def write_png(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one step; :class:`PlotPathError` if it fails
     (nothing is left behind: neither a partial picture nor the temporary file)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from ..files.atomic import replace_bytes
+
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        replace_bytes(path, data)
     except OSError as exc:
         raise PlotPathError(f"cannot write {path}: {_reason(exc)}") from None
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                if written <= 0:  # pragma: no cover - os.write raises instead
-                    raise OSError(errno.EIO, "short write")
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise PlotPathError(f"cannot write {path}: {_reason(exc)}") from None
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
