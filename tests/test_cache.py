@@ -270,8 +270,8 @@ def test_entries_round_trip_every_finding_field(tmp_path: Path) -> None:
     finding = Finding("x.ipynb", 3, 4, 5, 6, "RMS401", "verdict", "warning", cell=2,
                       verification={"max_abs_diff": 1e-3, "steps": [1, 2]}, file_region=(10, 11, 12, 13))
     result = FileResult("x.ipynb", [finding], changed=True, diff="")
-    key = cache.key(b"data", "x.ipynb", job)
-    cache.put(key, result, job)
+    key = cache.key(b"data", "x.ipynb")
+    cache.put(key, result)
     back = cache.get(key, "x.ipynb")
     assert back == result
     assert back.findings[0].file_region == (10, 11, 12, 13)
@@ -443,7 +443,7 @@ def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(cache_module.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cache.put(cache.key(b"x", "f.py", job), FileResult("f.py", []), job)
+        cache.put(cache.key(b"x", "f.py"), FileResult("f.py", []))
     assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
 
 

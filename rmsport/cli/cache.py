@@ -120,6 +120,7 @@ class ResultCache:
         self._root = root
         self._folder: Path | None = None
         self._broken = False  # could not create the folder or write an entry: stop trying
+        self._job = job
         options = job.options
         # line_length only lays out rewritten calls: convert keeps no result that rewrote
         # anything, and check --diff adds it to each file's key (``key``).
@@ -146,10 +147,10 @@ class ResultCache:
                 self._broken = True
         return self._folder
 
-    def key(self, data: bytes, name: str, job: Job, path: str | None = None) -> str:
+    def key(self, data: bytes, name: str, path: str | None = None) -> str:
         digest = _blake2b(self.material.encode())
         digest.update(b"\0notebook" if name.endswith(".ipynb") else b"\0module")
-        if job.want_diff and not job.write:
+        if self._job.want_diff and not self._job.write:
             from ..files.line_length import configured_line_length
 
             # The diff's header names the file, and how a long call is broken depends
@@ -171,9 +172,9 @@ class ResultCache:
         except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None  # missing, or written by something else: parse again
 
-    def put(self, key: str, result: FileResult, job: Job) -> bool:
+    def put(self, key: str, result: FileResult) -> bool:
         """Keep ``result``; True when it is kept (it can be found by ``key`` next time)."""
-        if not _keepable(result, job):
+        if not _keepable(result, self._job):
             return False
         folder = self.folder()
         if folder is None:

@@ -280,7 +280,7 @@ def run_files(
             misses = []
             for candidate in candidates:
                 slot, path, display, data = candidate
-                key = cache.key(data, display, job, path)
+                key = cache.key(data, display, path)
                 queue[slot] = cache.get(key, display)
                 if queue[slot] is None:
                     keys[slot] = (key, path)
@@ -316,7 +316,7 @@ def run_files(
             start = time.process_time()
             queue[slot] = _work(item, data)
             if slot in keys:
-                _keep(cache, index, *keys.pop(slot), queue[slot], job, signatures.get(slot))  # type: ignore[arg-type]
+                _keep(cache, index, *keys.pop(slot), queue[slot], signatures.get(slot))  # type: ignore[arg-type]
             left -= len(data)
             if number:  # the first file pays the one-time imports: not a measure of the rest
                 measured_time += time.process_time() - start
@@ -324,7 +324,7 @@ def run_files(
         for slot, entry in enumerate(queue):
             result = entry if isinstance(entry, FileResult) else _result(*entry)  # type: ignore[misc]
             if slot in keys:
-                _keep(cache, index, *keys[slot], result, job, signatures.get(slot))
+                _keep(cache, index, *keys[slot], result, signatures.get(slot))
             on_result(result)
         if index is not None:
             index.save()
@@ -342,9 +342,9 @@ def run_files(
 _NO_POOL = object()
 
 
-def _keep(cache, index, key: str, path: str, result: FileResult, job: Job, signature) -> None:
+def _keep(cache, index, key: str, path: str, result: FileResult, signature) -> None:
     """Store a fresh result, and tell the index where to find it next time."""
-    if cache.put(key, result, job) and index is not None:
+    if cache.put(key, result) and index is not None:
         index.remember(path, signature, key, result.path)
 
 
