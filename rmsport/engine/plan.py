@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..numerics import advice
-from ..tables.optimizers import APIS, DROPS, MS_LR_SCHEDULES, Api
+from ..tables.optimizers import APIS, DROPS, MS_LR_SCHEDULES, PARAMS_METHOD_SWAP, Api
 from .flow import NOT_BOUND, Followed
 from .literals import NOT_LITERAL, format_float, format_value, is_number, literal_value
 
@@ -111,7 +111,7 @@ def _params_method(node: ast.expr) -> str | None:
         and not node.args
         and not node.keywords
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("parameters", "trainable_params")
+        and node.func.attr in PARAMS_METHOD_SWAP
     ):
         return node.func.attr
     return None
@@ -455,13 +455,17 @@ def _eps_power_text(node: ast.expr, action: ArgAction) -> str:
     """The epsilon expression exactly as rewrite.build_call writes it."""
     if is_number(action.value):
         return format_float(action.value)  # type: ignore[arg-type]
-    text = ast.unparse(node)
-    # The nodes libcst leaves bare: names (None, True and False are names to it), attributes,
-    # calls and subscripts; everything else gets parentheses (see rewrite._rewrite_arg).
+    return power_text(ast.unparse(node), node, action.eps_power)  # type: ignore[arg-type]
+
+
+def power_text(text: str, node: ast.expr, power: float) -> str:
+    """``text`` (the source of ``node``) raised to ``power`` (2 or 0.5), as rewrite._rewrite_arg
+    writes it: the nodes libcst leaves bare are names (None, True and False are names to it),
+    attributes, calls and subscripts; everything else gets parentheses."""
     bare_constant = isinstance(node, ast.Constant) and any(node.value is c for c in (None, True, False))
     if not isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not bare_constant:
         text = f"({text})"
-    return f"{text} ** {'2' if action.eps_power == 2.0 else '0.5'}"
+    return f"{text} ** {'2' if power == 2.0 else '0.5'}"
 
 
 def _sibling_with(dst: Api, test: Callable[[Api], bool]) -> Api | None:

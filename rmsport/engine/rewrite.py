@@ -11,6 +11,7 @@ import functools
 
 import libcst as cst
 
+from ..tables.optimizers import PARAMS_METHOD_SWAP
 from .literals import format_float, is_number
 from .plan import ArgAction, CallPlan
 
@@ -204,9 +205,6 @@ def _swap_method(value: cst.BaseExpression, old: str, new: str) -> cst.BaseExpre
     return value
 
 
-_GROUP_SWAP = {"parameters": "trainable_params", "trainable_params": "parameters"}
-
-
 def _swap_group_methods(node: cst.CSTNode) -> cst.CSTNode:
     """Inside param-group dicts: model.parameters() <-> net.trainable_params().
 
@@ -227,7 +225,7 @@ def _swap_group_methods(node: cst.CSTNode) -> cst.CSTNode:
     if changes:
         node = node.with_changes(**changes)
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args:
-        swapped = _GROUP_SWAP.get(node.func.attr.value)
+        swapped = PARAMS_METHOD_SWAP.get(node.func.attr.value)
         if swapped is not None:
             return node.with_changes(func=node.func.with_changes(attr=cst.Name(swapped)))
     return node

@@ -26,8 +26,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from ..tables.optimizers import PARAMS_METHOD_SWAP
 from .literals import format_float, is_number
-from .plan import ArgAction, CallPlan
+from .plan import ArgAction, CallPlan, power_text
 
 __all__ = ["build_text"]
 
@@ -44,8 +45,6 @@ _LAST_NAME = re.compile(r"\w+$")
 # An f-string inside the call: the positions of the expressions in it are not
 # reliable before Python 3.12, and the group-method swap would look into it.
 _FSTRING = re.compile(r"(?<![\w])(?:[rRbB]?[fF]|[fF][rRbB])['\"]")
-
-_GROUP_SWAP = {"parameters": "trainable_params", "trainable_params": "parameters"}
 
 
 class _NotHere(Exception):
@@ -180,7 +179,7 @@ def _value(
                 if found is None:
                     continue
                 current = renamed[id(sub)][3] if id(sub) in renamed else found[2]
-                swapped = _GROUP_SWAP.get(current)
+                swapped = PARAMS_METHOD_SWAP.get(current)
                 if swapped is not None:
                     renamed[id(sub)] = (found[0], found[1], found[2], swapped)
         inner.extend((s - start, e - start, new) for s, e, old, new in renamed.values() if new != old)
@@ -192,12 +191,7 @@ def _value(
                 raise _NotHere  # libcst refuses to lose the comment
             value, replaced = format_float(action.value), True  # type: ignore[arg-type]
         else:
-            value = _splice(value, inner)
-            bare = isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) or (
-                isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool))
-            )
-            value = (value if bare else f"({value})") + (" ** 2" if action.eps_power == 2.0 else " ** 0.5")
-            replaced = True
+            value, replaced = power_text(_splice(value, inner), node, action.eps_power), True
     elif action.to_float:
         inner.extend(_to_float(text, node, where, start))
     if not replaced:

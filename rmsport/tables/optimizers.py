@@ -263,6 +263,14 @@ MISSPELLED: frozenset[str] = frozenset(n for api in APIS.values() for n in api.m
 # only look further at code that mentions one of them.
 CLASS_NAMES: frozenset[str] = frozenset(name.rsplit(".", 1)[1] for name in BY_NAME)
 
+# Each framework's "the model's weights" method (``model.parameters()``,
+# ``net.trainable_params()``) -> the other's: swapped in the params argument and
+# in every param group (engine/rewrite.py with libcst, engine/textbuild.py on text).
+PARAMS_METHOD_SWAP: dict[str, str] = {
+    APIS[TORCH].params_method: APIS[MS_NN].params_method,
+    APIS[MS_NN].params_method: APIS[TORCH].params_method,
+}
+
 
 @dataclass(frozen=True)
 class Drop:
