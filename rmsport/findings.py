@@ -26,6 +26,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RMS103": (WARNING, "reference that is not a call (base class, type check, annotation, table, argument, alias); not rewritten"),
     "RMS104": (WARNING, "class reached through getattr with a literal name; not rewritten"),
     "RMS105": (WARNING, "import of the class has a fallback in an except clause; rewritten for the import"),
+    "RMS106": (WARNING, "class reached through a name only a star import can bind (from m import *); not rewritten"),
     "RMS201": (INFO, "default drift: an omitted argument is pinned to the source default"),
     "RMS202": (INFO, "argument with no counterpart that changes no math; dropped"),
     "RMS203": (INFO, "int literal written as a float to pass MindSpore's type check"),

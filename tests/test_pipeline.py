@@ -77,3 +77,47 @@ def test_single_call_uses_the_conversion_plan():
 def test_single_call_rejects_non_literals():
     with pytest.raises(CallError, match="literal"):
         plan_single_call("torch.optim.RMSprop(p, lr=base_lr)", Options())
+
+
+STAR = "from helpers import *\n\nopt = torch.optim.RMSprop(model.parameters(), 0.001)\nfn = lambda p: torch.optim.RMSprop(p)\n"
+
+
+def test_a_class_only_a_star_import_can_bind_is_reported_not_rewritten():
+    # A real shape (an RL library's examples module): torch comes in through
+    # ``from <package> import *``. It used to be passed over in silence.
+    from rmsport.engine.convert import convert_source
+    from rmsport.options import Options
+
+    for options in (Options(), Options(target="experimental")):
+        result = convert_source(STAR, options)
+        assert result.source == STAR
+        assert [(f.code, f.line) for f in result.findings] == [("RMS106", 3), ("RMS106", 4)]
+        assert "from helpers import *" in result.findings[0].message
+    # Going to torch, a torch call is no source: nothing to say.
+    assert convert_source(STAR, Options(to="torch")).findings == []
+
+
+def test_an_import_or_a_framework_star_import_still_decides():
+    from rmsport.engine.convert import convert_source
+    from rmsport.options import Options
+
+    imported = convert_source("import torch\n" + STAR, Options())
+    assert "RMS106" not in {f.code for f in imported.findings} and "nn.RMSProp(" in imported.source
+    framework = convert_source("from torch.optim import *\nopt = RMSprop(model.parameters())\n", Options())
+    assert "RMS106" not in {f.code for f in framework.findings} and "RMSProp(" in framework.source
+    unbound = convert_source("opt = torch.optim.RMSprop(model.parameters())\n", Options())
+    assert unbound.findings == []  # no star import: an unknown name, left alone as before
+
+
+def test_a_mindspore_schedule_behind_a_star_import_is_not_rewritten_to_torch():
+    from rmsport.engine.convert import convert_source
+    from rmsport.options import Options
+
+    src = (
+        "from helpers import *\n"
+        "lr = mindspore.nn.exponential_decay_lr(0.1, 0.9, 100, 10, 1)\n"
+        "opt = mindspore.nn.RMSProp(net.trainable_params(), learning_rate=mindspore.nn.ExponentialDecayLR(0.1, 0.9, 10))\n"
+    )
+    result = convert_source(src, Options(to="torch"))
+    assert result.source == src
+    assert [f.code for f in result.findings] == ["RMS106"]

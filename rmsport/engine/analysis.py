@@ -101,6 +101,15 @@ class Reference:
     # The name is bound to the class by an import with a fallback in an
     # ``except`` clause (``except ImportError: R = None``).
     fallback: list[Binding] = field(default_factory=list)
+    # ``from helpers import *`` and then ``torch.optim.RMSprop(...)`` with ``torch``
+    # bound nowhere in the module: the star import (this binding) must bring it, but
+    # what it binds cannot be seen, so the reference is reported, never rewritten.
+    via_star: Binding | None = None
+
+    @property
+    def indirect(self) -> bool:
+        """Reached through a string or a star import: reported, never rewritten."""
+        return self.via_getattr is not None or self.via_star is not None
 
 
 @dataclass
@@ -548,6 +557,21 @@ def analyse(tree: ast.Module) -> Analysis:
         if api is not None:
             references.append(Reference(node, qualname, api, node, bindings, scope, call_funcs.get(node),
                                         fallback=fallbacks(bindings, owner)))
+    # ``torch.optim.RMSprop`` where ``torch`` is bound nowhere but a non-framework star
+    # import could bind it (``from deep_rl import *``, which imports torch itself).
+    stars = [b for b in module.star_modules if not _is_framework(b.qualname)]
+    for chain, scope in collector.chains if stars else ():
+        root = chain[0]
+        if root.id not in FRAMEWORK_ROOTS or root in resolved or _resolve(root.id, scope, module)[1]:
+            continue
+        parts = [root.id]
+        for level in chain[1:]:
+            parts.append(level.attr)  # type: ignore[attr-defined]
+            api = BY_NAME.get(".".join(parts))
+            if api is not None:
+                references.append(Reference(level, ".".join(parts), api, root, [stars[0]], scope,
+                                            call_funcs.get(level), via_star=stars[0]))
+                break
     # ``getattr(torch.optim, "RMSprop")``: the class reached through a string.
     for call, scope in collector.getattr_calls:
         if len(call.args) < 2 or call.keywords:

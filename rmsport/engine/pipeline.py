@@ -138,6 +138,18 @@ def select(module: Module, options: Options) -> Selection:
                     )
                 )
             continue
+        if ref.via_star is not None:
+            if dst is not None:
+                out.findings.append(
+                    module.finding(
+                        "RMS106",
+                        f"{ref.root.id} is imported nowhere in this module: only `from {ref.via_star.qualname} "
+                        f"import *` can bring it, and rmsport cannot see what that binds; {ref.spelled} is not "
+                        f"rewritten: add `import {ref.root.id}` here and convert again, or convert it by hand",
+                        ref.node,
+                    )
+                )
+            continue
         if dst is None:
             if misspelled and ref.api.qualname in target_apis:
                 dst = ref.api.qualname

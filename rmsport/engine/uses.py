@@ -121,7 +121,7 @@ def _schedules_to_torch(module: Module, selection: Selection, options: Options, 
     torch scheduler reproduces exactly: rewritten after all (``lr_to_torch.py``)."""
     have = {id(s.call) for s in selection.sites}
     for ref in module.analysis.references:
-        if ref.call is None or id(ref.call) in have:
+        if ref.call is None or id(ref.call) in have or ref.indirect:
             continue
         planned = plan_schedule(module, ref, options, tracker)
         if planned is None:
