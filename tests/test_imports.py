@@ -117,3 +117,25 @@ def test_notebook_keeps_an_import_used_where_the_core_cannot_see(other_cell):
     result = convert_notebook(text, Options(), path="nb.ipynb")
     first = "".join(json.loads(result.source)["cells"][0]["source"])
     assert first == "import torch\nfrom mindspore import nn\n"
+
+
+def test_a_new_import_goes_after_a_star_import_that_could_bind_its_name(tmp_path, monkeypatch):
+    # A real shape: ``import torch`` then ``from deep_rl import *``, whose package does
+    # ``import torch.nn as nn``. ``from mindspore import nn`` written before the star
+    # import was bound again to torch's nn, and nn.RMSProp raised AttributeError.
+    from stub_frameworks import run_module
+
+    source = (
+        "import torch\nfrom helpers_pkg import *\n\nx = torch.zeros(1)\n"
+        "opt = torch.optim.RMSprop(model.parameters(), lr=0.01)\n"
+    )
+    out = convert_source(source, Options()).source
+    assert out.splitlines()[:3] == ["import torch", "from helpers_pkg import *", "from mindspore import nn"]
+    (tmp_path / "helpers_pkg.py").write_text("import torch.nn as nn\nimport torch\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "helpers_pkg", raising=False)
+    run = run_module(out, {"model"})
+    assert [b.qualname for b in run.built] == ["mindspore.nn.RMSProp"]
+    # An import that was only there for the optimizer is replaced after the star import.
+    alone = convert_source("import torch\nfrom helpers_pkg import *\nopt = torch.optim.RMSprop(p)\n", Options()).source
+    assert alone.splitlines()[:2] == ["from helpers_pkg import *", "from mindspore import nn"]

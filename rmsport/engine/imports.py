@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ..tables.optimizers import TARGET_SPELLINGS
 from ..tables.schedulers import spellings as scheduler_spellings
-from .analysis import Analysis, Binding, LineIndex, Reference, Scope
+from .analysis import FRAMEWORK_ROOTS, Analysis, Binding, LineIndex, Reference, Scope
 
 _COMMENT = re.compile(r"#[^\r\n]*")  # imports hold no strings: every ``#`` starts a comment
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=]")
@@ -128,6 +128,7 @@ def plan_imports(
             anchors.append(stmt)
         # An anchor that always runs after another one in the same block adds nothing.
         anchors = [a for a in anchors if not any(o is not a and flow.dominates(o, a) for o in anchors)]
+        anchors, fallback_top = _after_star_imports(analysis, anchors, fallback_top)
     new_lines = list(to_add)
 
     # 4. Edits.
@@ -175,6 +176,32 @@ def plan_imports(
                     start, end = index.span(fallback.node)
                     plan.edits.append(Edit(start, end, new_name))
     return plan
+
+
+def _after_star_imports(analysis: Analysis, anchors: list[ast.stmt], top: bool) -> tuple[list[ast.stmt], bool]:
+    """New imports written before a module's last ``from helpers import *`` go after it instead.
+
+    What a star import binds cannot be seen, and it binds names again: a package
+    that itself does ``import torch.nn as nn`` and is star-imported after the new
+    ``from mindspore import nn`` made ``nn.RMSProp`` torch's (AttributeError).  (A
+    name the module loads is never taken for a new import, so a later load of the
+    star import's ``nn`` cannot meet ours.)
+    """
+    stars = [
+        b.stmt for b in analysis.module_scope.star_modules
+        if b.stmt is not None and (b.qualname or "").split(".", 1)[0] not in FRAMEWORK_ROOTS
+    ]
+    if not stars:
+        return anchors, top
+    last = max(stars, key=lambda stmt: (stmt.lineno, stmt.col_offset))
+    at_module_level = {id(stmt) for stmt in analysis.tree.body}
+    moved = [
+        last if id(a) in at_module_level and (a.lineno, a.col_offset) < (last.lineno, last.col_offset) else a
+        for a in anchors
+    ]
+    if top:  # the top of the module is before it too
+        moved.append(last)
+    return list(dict.fromkeys(moved)), False
 
 
 def _mentioned_names(analysis: Analysis, opaque: str, candidates: set[str]) -> set[str]:
